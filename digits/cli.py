@@ -1,0 +1,274 @@
+"""python -m digits: train, evaluate, list, delete and predict from the command line.
+
+Exit codes: 0 ok, 1 failure, 2 bad usage or input. Bad input never prints a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from digits.data import DataError, load_mnist
+from digits.models import MODEL_KINDS, InvalidSetting, default_hyperparameters
+from digits.store import ModelStore, StoreError
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad input from the person at the keyboard: exit code 2."""
+
+
+def _print_json(value: Any) -> None:
+    print(json.dumps(value), flush=True)
+
+
+def _progress_line(snapshot: Any) -> str:
+    metrics = snapshot.metrics
+    if metrics is None:
+        return snapshot.status_text + "..."
+    width = 30
+    filled = int(width * metrics.step / max(metrics.steps_per_epoch, 1))
+    epoch = min(metrics.epoch + 1, metrics.epochs)
+    loss = f"{metrics.batch_loss[-1]:.4f}" if metrics.batch_loss else "-"
+    eta = f"{metrics.eta_seconds:.0f}s" if metrics.eta_seconds is not None else "-"
+    return (
+        f"Epoch {epoch}/{metrics.epochs} [{'=' * filled}{' ' * (width - filled)}] "
+        f"batch loss {loss}  {metrics.examples_per_second:,.0f} ex/s  ETA {eta}"
+    )
+
+
+def _epoch_summary(metrics: Any, epoch: int) -> str:
+    text = f"Epoch {epoch + 1}/{metrics.epochs}: loss {metrics.epoch_loss[epoch]:.4f}, "
+    text += f"accuracy {metrics.epoch_accuracy[epoch]:.4f}"
+    if epoch < len(metrics.val_loss):
+        text += f", validation loss {metrics.val_loss[epoch]:.4f}, accuracy {metrics.val_accuracy[epoch]:.4f}"
+    return text
+
+
+def command_train(args: argparse.Namespace, store: ModelStore) -> int:
+    from digits.training import TrainingJob
+
+    overrides = {
+        key: value
+        for key, value in {
+            "epochs": args.epochs,
+            "batch_size": args.batch_size,
+            "learning_rate": args.learning_rate,
+            "seed": args.seed,
+            "augment": args.augment or None,
+        }.items()
+        if value is not None
+    }
+    hp = default_hyperparameters(args.model, **overrides)
+    name = args.name or store.unique_name(f"{hp.model}-{time.strftime('%Y%m%d-%H%M%S')}")
+    if store.exists(name):
+        raise UsageError(f"A run named {name!r} already exists; choose another --name or delete it first.")
+    data = load_mnist()  # up front, so a data problem is reported before anything starts
+    job = TrainingJob(hp, name, load_data=lambda: data, store=store).start()
+    interactive = sys.stderr.isatty()
+    epochs_reported = 0
+    try:
+        while not job.wait(0.25):
+            snapshot = job.snapshot()
+            if snapshot.metrics is not None:
+                while epochs_reported < len(snapshot.metrics.epoch_loss):
+                    print("\r" + _epoch_summary(snapshot.metrics, epochs_reported).ljust(100), file=sys.stderr)
+                    epochs_reported += 1
+            if interactive:
+                print("\r" + _progress_line(snapshot).ljust(100), end="", file=sys.stderr, flush=True)
+    except KeyboardInterrupt:
+        print("\nStopping after the current batch; the model trained so far will be saved.", file=sys.stderr)
+        job.stop()
+        job.wait()
+    snapshot = job.snapshot()
+    if snapshot.metrics is not None:
+        for epoch in range(epochs_reported, len(snapshot.metrics.epoch_loss)):
+            print("\r" + _epoch_summary(snapshot.metrics, epoch).ljust(100), file=sys.stderr)
+    if snapshot.record is None:
+        print(f"{snapshot.status_text}.", file=sys.stderr)
+        if snapshot.error:
+            print(snapshot.error, file=sys.stderr)
+        return EXIT_FAILURE
+    record = snapshot.record
+    if args.json:
+        _print_json(record.to_dict())
+    else:
+        print(
+            f"Saved run {record.name!r} ({snapshot.status_text.lower()}): test accuracy "
+            f"{record.test['accuracy']:.4f}, test loss {record.test['loss']:.4f}, "
+            f"{record.test['wrong']} of {record.test['count']:,} test digits wrong, "
+            f"trained in {record.training_seconds:.1f} s."
+        )
+    return EXIT_OK
+
+
+def _load_run(store: ModelStore, name: str) -> Any:
+    try:
+        return store.load(name)
+    except StoreError as error:
+        raise UsageError(str(error)) from error
+
+
+def command_evaluate(args: argparse.Namespace, store: ModelStore) -> int:
+    from digits.evaluation import evaluate
+
+    model = _load_run(store, args.name)
+    data = load_mnist()
+    result = evaluate(model, data.x_test, data.y_test)
+    if args.json:
+        _print_json(
+            {
+                "name": args.name,
+                **result.summary(),
+                "confusion_matrix": result.confusion.tolist(),
+                "precision": result.precision.tolist(),
+                "recall": result.recall.tolist(),
+                "f1": result.f1.tolist(),
+                "confused_pairs": [list(pair) for pair in result.confused_pairs()],
+            }
+        )
+        return EXIT_OK
+    print(f"Run {args.name!r} on {result.count:,} MNIST test digits:")
+    print(f"  accuracy {result.accuracy:.4f}  loss {result.loss:.4f}  ({result.wrong} wrong)")
+    print("  digit  precision  recall  f1")
+    for digit in range(10):
+        print(f"  {digit:>5}  {result.precision[digit]:9.4f}  {result.recall[digit]:6.4f}  {result.f1[digit]:.4f}")
+    for true, predicted, count in result.confused_pairs():
+        print(f"  {true} taken for {predicted}: {count} times")
+    return EXIT_OK
+
+
+def command_list(args: argparse.Namespace, store: ModelStore) -> int:
+    runs = store.list()
+    if args.json:
+        _print_json(
+            [
+                {"name": run.name, "problem": run.problem, **(run.record.to_dict() if run.record else {})}
+                for run in runs
+            ]
+        )
+        return EXIT_OK
+    if not runs:
+        print(f"No saved runs in {store.root}. Train one: python -m digits train")
+        return EXIT_OK
+    print(f"{'name':<32} {'model':<5} {'epochs':>6} {'batch':>5} {'test acc':>8} {'seconds':>8}  created")
+    for run in runs:
+        if run.record is None:
+            print(f"{run.name:<32} damaged: {run.problem}")
+            continue
+        hp, record = run.record.hyperparameters, run.record
+        accuracy = record.test.get("accuracy")
+        print(
+            f"{run.name:<32} {hp.get('model', '?'):<5} {hp.get('epochs', '?'):>6} {hp.get('batch_size', '?'):>5} "
+            f"{accuracy if accuracy is None else format(accuracy, '.4f'):>8} {record.training_seconds:>8.1f}  "
+            f"{record.created}"
+        )
+    return EXIT_OK
+
+
+def command_delete(args: argparse.Namespace, store: ModelStore) -> int:
+    try:
+        store.delete(args.name)
+    except StoreError as error:
+        raise UsageError(str(error)) from error
+    print(f"Deleted run {args.name!r}.")
+    return EXIT_OK
+
+
+def read_image_file(path: Path) -> Any:
+    """A 28x28 grayscale image file as a uint8 array; UsageError for anything else."""
+    import numpy as np
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            if image.format not in ("PNG", "JPEG"):
+                raise UsageError(f"{path}: only PNG and JPEG images are read (this is {image.format}).")
+            if image.size != (28, 28) or image.mode not in ("L", "P"):
+                raise UsageError(
+                    f"{path}: expected a 28x28 grayscale image (MNIST style: light digit on black); "
+                    f"got {image.size[0]}x{image.size[1]} {image.mode}."
+                )
+            return np.asarray(image.convert("L"), dtype=np.uint8)
+    except FileNotFoundError as error:
+        raise UsageError(f"{path}: no such file.") from error
+    except (UnidentifiedImageError, OSError) as error:
+        raise UsageError(f"{path}: not a readable image ({error}).") from error
+
+
+def command_predict(args: argparse.Namespace, store: ModelStore) -> int:
+    import numpy as np
+
+    from digits.predict import make_predictor, to_predictions
+
+    images = np.stack([read_image_file(Path(path)) for path in args.images])
+    predictor = make_predictor(_load_run(store, args.model))
+    for path, prediction in zip(args.images, to_predictions(predictor(images)), strict=True):
+        if args.json:
+            _print_json({"path": path, **prediction.to_dict()})
+        else:
+            print(f"{path}: {prediction.digit} ({prediction.confidence:.1%} sure)")
+    return EXIT_OK
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse exits 2 on its own; keep its message short
+        raise UsageError(f"{message}\nSee: python -m digits {self.prog.split()[-1]} --help")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m digits", description="Train, evaluate and use MNIST digit classifiers.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    train = commands.add_parser("train", help="train a model and save it as a run")
+    train.add_argument("--model", choices=MODEL_KINDS, default="mlp", help="mlp (the seed) or cnn (default: mlp)")
+    train.add_argument("--epochs", type=int, help="passes over the training digits")
+    train.add_argument("--batch-size", type=int, help="digits per training step")
+    train.add_argument("--learning-rate", type=float, help="Adam's step size")
+    train.add_argument("--seed", type=int, help="random seed, for reproducible runs")
+    train.add_argument("--augment", action="store_true", help="train on randomly varied digits")
+    train.add_argument("--name", help="run name (default: model kind and time)")
+    train.add_argument("--json", action="store_true", help="print the run record as one JSON object")
+
+    evaluate = commands.add_parser("evaluate", help="score a saved run on the MNIST test digits")
+    evaluate.add_argument("name")
+    evaluate.add_argument("--json", action="store_true")
+
+    listing = commands.add_parser("list", help="list saved runs")
+    listing.add_argument("--json", action="store_true")
+
+    delete = commands.add_parser("delete", help="delete a saved run")
+    delete.add_argument("name")
+
+    predict = commands.add_parser("predict", help="read the digit in image files")
+    predict.add_argument("--model", required=True, help="name of a saved run")
+    predict.add_argument("--json", action="store_true", help="one JSON object per image")
+    predict.add_argument("images", nargs="+", metavar="IMAGE")
+    return parser
+
+
+COMMANDS = {
+    "train": command_train,
+    "evaluate": command_evaluate,
+    "list": command_list,
+    "delete": command_delete,
+    "predict": command_predict,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return COMMANDS[args.command](args, ModelStore())
+    except (UsageError, InvalidSetting, StoreError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except DataError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILURE

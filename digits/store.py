@@ -1,0 +1,228 @@
+"""Saved runs: a model (.keras, no optimizer state) and its JSON run record, one folder per run.
+
+Writes go to a hidden temporary folder that is renamed into place, so a crash never leaves a
+half-written run where the listing can see it. Names are sanitised so nothing is written
+outside the store, and an existing run is never silently replaced.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import shutil
+import tempfile
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from digits.data import Mnist
+from digits.models import Hyperparameters
+
+if TYPE_CHECKING:
+    import keras
+
+MODELS_DIR_ENV = "DIGITS_MODELS_DIR"
+MODEL_FILE = "model.keras"
+RECORD_FILE = "run.json"
+MAX_NAME_LENGTH = 64
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class StoreError(Exception):
+    """A run cannot be saved, found or loaded; the message says which run and why."""
+
+
+class RunExists(StoreError):
+    """A run of that name is already saved."""
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    name: str
+    created: str  # ISO 8601, UTC
+    hyperparameters: dict[str, Any]
+    history: dict[str, list[float]]
+    test: dict[str, Any]  # loss, accuracy, count, wrong
+    training_seconds: float
+    data_fingerprint: str
+    status: str = "finished"  # or "stopped" when stopped early
+    versions: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def hp(self) -> Hyperparameters:
+        return Hyperparameters.from_dict(self.hyperparameters)
+
+    @property
+    def test_accuracy(self) -> float | None:
+        return self.test.get("accuracy")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> RunRecord:
+        return cls(**{key: values[key] for key in cls.__dataclass_fields__ if key in values})
+
+
+@dataclass(frozen=True)
+class StoredRun:
+    """One entry of the listing: its record, or why it cannot be read."""
+
+    name: str
+    record: RunRecord | None
+    problem: str | None = None
+
+
+def library_versions() -> dict[str, str]:
+    import keras
+    import numpy
+    import tensorflow
+
+    return {
+        "python": platform.python_version(),
+        "tensorflow": tensorflow.__version__,
+        "keras": keras.__version__,
+        "numpy": numpy.__version__,
+    }
+
+
+def new_run_record(
+    *,
+    name: str,
+    hp: Hyperparameters,
+    history: dict[str, list[float]],
+    test: dict[str, Any],
+    seconds: float,
+    data: Mnist,
+    status: str,
+) -> RunRecord:
+    return RunRecord(
+        name=name,
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+        hyperparameters=hp.to_dict(),
+        history=history,
+        test=test,
+        training_seconds=round(seconds, 2),
+        data_fingerprint=data.fingerprint,
+        status=status,
+        versions=library_versions(),
+    )
+
+
+def sanitise_name(name: str) -> str:
+    """A safe folder name from what a person typed: letters, digits, '.', '_' and '-' only.
+
+    Raises StoreError when nothing usable is left (e.g. '../..' or '')."""
+    cleaned = _UNSAFE.sub("-", name.strip()).strip("-.")[:MAX_NAME_LENGTH].strip("-.")
+    if not cleaned:
+        raise StoreError(f"{name!r} cannot be used as a run name: use letters, digits, '-', '_' or '.'.")
+    return cleaned
+
+
+def default_models_dir() -> Path:
+    return Path(os.environ.get(MODELS_DIR_ENV) or "models")
+
+
+class ModelStore:
+    def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
+        self.root = Path(root) if root is not None else default_models_dir()
+
+    def _run_dir(self, name: str) -> Path:
+        safe = sanitise_name(name)
+        if safe != name:
+            raise StoreError(f"No run is named {name!r}.")
+        return self.root / safe
+
+    def exists(self, name: str) -> bool:
+        try:
+            return (self._run_dir(name) / RECORD_FILE).is_file()
+        except StoreError:
+            return False
+
+    def unique_name(self, base: str) -> str:
+        """``base`` sanitised, or with -2, -3, ... appended until no saved run has it."""
+        base = sanitise_name(base)
+        name, number = base, 1
+        while (self.root / name).exists():
+            number += 1
+            name = f"{base[: MAX_NAME_LENGTH - 6]}-{number}"
+        return name
+
+    def save(self, model: keras.Model, record: RunRecord) -> RunRecord:
+        """Save model and record atomically under the record's (sanitised) name."""
+        import keras
+
+        name = sanitise_name(record.name)
+        record = RunRecord.from_dict({**record.to_dict(), "name": name})
+        final = self.root / name
+        if final.exists():
+            raise RunExists(f"A run named {name!r} already exists; choose another name or delete it first.")
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix=f".tmp-{name}-", dir=self.root))
+        except OSError as error:
+            raise StoreError(f"Cannot write to the model folder {self.root}: {error.strerror or error}.") from error
+        try:
+            # A fresh, uncompiled copy saves without the optimizer's state: a fraction of the size.
+            plain = keras.models.clone_model(model)
+            plain.set_weights(model.get_weights())
+            plain.save(staging / MODEL_FILE)
+            (staging / RECORD_FILE).write_text(json.dumps(record.to_dict(), indent=2))
+            os.rename(staging, final)  # atomic; fails if a run of that name appeared meanwhile
+        except OSError as error:
+            shutil.rmtree(staging, ignore_errors=True)
+            if final.exists():
+                raise RunExists(f"A run named {name!r} already exists.") from error
+            raise StoreError(f"Could not save run {name!r} in {self.root}: {error.strerror or error}.") from error
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        return record
+
+    def record(self, name: str) -> RunRecord:
+        path = self._run_dir(name) / RECORD_FILE
+        try:
+            return RunRecord.from_dict(json.loads(path.read_text()))
+        except FileNotFoundError as error:
+            raise StoreError(f"No run is named {name!r}.") from error
+        except (OSError, ValueError, TypeError, AttributeError) as error:
+            raise StoreError(f"The record of run {name!r} is damaged ({error}).") from error
+
+    def list(self) -> list[StoredRun]:
+        """Every saved run, newest first; damaged ones listed with their problem, never raising."""
+        if not self.root.is_dir():
+            return []
+        runs = []
+        for path in self.root.iterdir():
+            if path.name.startswith(".") or not path.is_dir():
+                continue  # staging folders of saves in progress or interrupted by a crash
+            try:
+                runs.append(StoredRun(path.name, self.record(path.name)))
+            except StoreError as error:
+                runs.append(StoredRun(path.name, None, str(error)))
+        return sorted(runs, key=lambda run: run.record.created if run.record else "", reverse=True)
+
+    def load(self, name: str) -> keras.Model:
+        """The saved model, loaded in safe mode (no code from the file runs)."""
+        import keras
+
+        path = self._run_dir(name) / MODEL_FILE
+        if not path.is_file():
+            raise StoreError(f"Run {name!r} has no model file.")
+        try:
+            return keras.saving.load_model(path, compile=False, safe_mode=True)
+        except Exception as error:  # Keras raises many kinds for damaged or unsafe files.
+            raise StoreError(f"The model of run {name!r} cannot be loaded: {error}") from error
+
+    def delete(self, name: str) -> None:
+        run_dir = self._run_dir(name)
+        if not run_dir.is_dir():
+            raise StoreError(f"No run is named {name!r}.")
+        # Rename first so the listing never sees a half-deleted run.
+        doomed = self.root / f".deleting-{name}-{uuid.uuid4().hex[:8]}"
+        os.rename(run_dir, doomed)
+        shutil.rmtree(doomed, ignore_errors=True)

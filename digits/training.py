@@ -1,0 +1,340 @@
+"""Train a model with live metrics and a stop switch, in the caller's thread or a background job.
+
+The worker never touches any UI: pages and the CLI read ``TrainingJob.snapshot()``, a copy
+taken under the job's lock, as often as they like.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from digits.data import Mnist, normalise
+from digits.models import Hyperparameters, build_model
+
+if TYPE_CHECKING:
+    import keras
+
+    from digits.store import ModelStore, RunRecord
+
+# A job's life: waiting -> loading -> training -> (stopping) -> saving -> one of the final statuses.
+FINAL_STATUSES = ("finished", "stopped", "diverged", "failed", "cancelled")
+
+STATUS_TEXT = {
+    "waiting": "Waiting for a free training slot",
+    "loading": "Loading the MNIST digits",
+    "training": "Training",
+    "stopping": "Stopping after the current batch",
+    "saving": "Testing and saving the model",
+    "finished": "Finished",
+    "stopped": "Stopped early; the model trained so far was kept",
+    "diverged": (
+        "Training went wrong: the loss became infinite or not a number, so the model learned nothing "
+        "useful. This usually means the learning rate is too high; try one ten times smaller."
+    ),
+    "failed": "Training failed with an error",
+    "cancelled": "Cancelled before it started",
+}
+
+
+@dataclass
+class Metrics:
+    """What a run has recorded so far. Per-batch figures are each batch's own loss and accuracy,
+    recovered from Keras's running means (Keras hands callbacks the mean since the epoch began)."""
+
+    epochs: int
+    steps_per_epoch: int
+    total_examples: int
+    epoch: int = 0  # epochs completed
+    step: int = 0  # batches completed in the current epoch
+    batch_step: list[float] = field(default_factory=list)  # fractional epoch at the end of each batch
+    batch_loss: list[float] = field(default_factory=list)
+    batch_accuracy: list[float] = field(default_factory=list)
+    epoch_loss: list[float] = field(default_factory=list)
+    epoch_accuracy: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_accuracy: list[float] = field(default_factory=list)
+    examples_seen: int = 0
+    elapsed_seconds: float = 0.0
+
+    @property
+    def examples_per_second(self) -> float:
+        return self.examples_seen / self.elapsed_seconds if self.elapsed_seconds > 0 else 0.0
+
+    @property
+    def eta_seconds(self) -> float | None:
+        """Seconds left at the rate so far; None until there is a rate to go by."""
+        rate = self.examples_per_second
+        if rate <= 0:
+            return None
+        return max(self.total_examples - self.examples_seen, 0) / rate
+
+    @property
+    def progress(self) -> float:
+        done = self.epoch * self.steps_per_epoch + self.step
+        return min(done / max(self.epochs * self.steps_per_epoch, 1), 1.0)
+
+    def history(self) -> dict[str, list[float]]:
+        """Per-epoch figures, as stored with a saved run."""
+        return {
+            "loss": list(self.epoch_loss),
+            "accuracy": list(self.epoch_accuracy),
+            "val_loss": list(self.val_loss),
+            "val_accuracy": list(self.val_accuracy),
+        }
+
+
+def make_recorder(
+    metrics: Metrics, lock: threading.Lock, stop_event: threading.Event, batch_size: int
+) -> keras.callbacks.Callback:
+    """A callback that fills ``metrics`` and stops training after the batch in which ``stop_event`` is set
+    or the loss stops being finite (``callback.diverged`` tells which)."""
+    import keras
+
+    examples_per_epoch = metrics.total_examples // metrics.epochs
+
+    class _Recorder(keras.callbacks.Callback):
+        def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+            self.diverged = False
+            self._started = time.perf_counter()
+
+        def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+            self._previous = (0, 0.0, 0.0)  # examples seen this epoch, running mean loss, accuracy
+
+        def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+            logs = logs or {}
+            seen_before, loss_before, accuracy_before = self._previous
+            seen = min(seen_before + batch_size, examples_per_epoch)
+            size = seen - seen_before
+            loss_mean = float(logs.get("loss", math.nan))
+            accuracy_mean = float(logs.get("accuracy", math.nan))
+            # Undo Keras's running mean (weighted by batch size) to get this batch's own figures.
+            batch_loss = (loss_mean * seen - loss_before * seen_before) / size
+            batch_accuracy = (accuracy_mean * seen - accuracy_before * seen_before) / size
+            self._previous = (seen, loss_mean, accuracy_mean)
+            with lock:
+                metrics.step = batch + 1
+                metrics.examples_seen += size
+                metrics.elapsed_seconds = time.perf_counter() - self._started
+                metrics.batch_step.append(metrics.epoch + metrics.step / metrics.steps_per_epoch)
+                metrics.batch_loss.append(batch_loss)
+                metrics.batch_accuracy.append(batch_accuracy)
+            if not math.isfinite(loss_mean):
+                self.diverged = True
+                self.model.stop_training = True
+            elif stop_event.is_set():
+                self.model.stop_training = True
+
+        def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+            logs = logs or {}
+            with lock:
+                if metrics.step == metrics.steps_per_epoch:  # a stopped epoch is not a finished one
+                    metrics.epoch = epoch + 1
+                    metrics.step = 0
+                metrics.elapsed_seconds = time.perf_counter() - self._started
+                metrics.epoch_loss.append(float(logs.get("loss", math.nan)))
+                metrics.epoch_accuracy.append(float(logs.get("accuracy", math.nan)))
+                if "val_loss" in logs:
+                    metrics.val_loss.append(float(logs["val_loss"]))
+                    metrics.val_accuracy.append(float(logs.get("val_accuracy", math.nan)))
+
+    return _Recorder()
+
+
+def split_validation(data: Mnist, fraction: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Hold out the last ``fraction`` of the training set, as Keras's validation_split does."""
+    count = round(len(data.y_train) * fraction)
+    cut = len(data.y_train) - count
+    x, y = normalise(data.x_train), data.y_train
+    return x[:cut], y[:cut], x[cut:], y[cut:]
+
+
+@dataclass
+class TrainingOutcome:
+    model: keras.Model
+    status: str  # "finished", "stopped" or "diverged"
+    seconds: float
+
+
+def train(
+    hp: Hyperparameters,
+    data: Mnist,
+    metrics: Metrics | None = None,
+    lock: threading.Lock | None = None,
+    stop_event: threading.Event | None = None,
+) -> TrainingOutcome:
+    """Build and fit a model for ``hp`` on ``data`` in this thread, recording into ``metrics``."""
+    from digits.augment import augmented_dataset
+
+    x_train, y_train, x_val, y_val = split_validation(data, hp.validation_split)
+    metrics = metrics or new_metrics(hp, len(y_train))
+    stop_event = stop_event or threading.Event()
+    recorder = make_recorder(metrics, lock or threading.Lock(), stop_event, hp.batch_size)
+    model = build_model(hp, metrics.steps_per_epoch)
+    validation = (x_val, y_val) if len(y_val) else None
+    started = time.perf_counter()
+    if hp.augment:
+        model.fit(augmented_dataset(x_train, y_train, hp.batch_size, hp.seed), epochs=hp.epochs, shuffle=False,
+                  validation_data=validation, callbacks=[recorder], verbose=0)
+    else:
+        model.fit(x_train, y_train, batch_size=hp.batch_size, epochs=hp.epochs, validation_data=validation,
+                  callbacks=[recorder], verbose=0)
+    seconds = time.perf_counter() - started
+    status = "diverged" if recorder.diverged else "stopped" if stop_event.is_set() else "finished"
+    return TrainingOutcome(model=model, status=status, seconds=seconds)
+
+
+def new_metrics(hp: Hyperparameters, train_examples: int) -> Metrics:
+    steps = math.ceil(train_examples / hp.batch_size)
+    return Metrics(epochs=hp.epochs, steps_per_epoch=steps, total_examples=train_examples * hp.epochs)
+
+
+@dataclass
+class Snapshot:
+    """A consistent copy of a job's state for display."""
+
+    job_id: str
+    name: str
+    hp: Hyperparameters
+    status: str
+    metrics: Metrics | None
+    error: str | None
+    record: RunRecord | None
+    created: float
+
+    @property
+    def done(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+    @property
+    def status_text(self) -> str:
+        return STATUS_TEXT[self.status]
+
+
+class TrainingJob:
+    """Runs load -> train -> test -> save in a background thread.
+
+    ``slots`` (a semaphore shared by all jobs of a server) caps how many train at once; a job
+    waiting for one can be cancelled. ``stop()`` ends training after the current batch and the
+    model trained so far is still tested and saved.
+    """
+
+    def __init__(
+        self,
+        hp: Hyperparameters,
+        name: str,
+        load_data: Callable[[], Mnist],
+        store: ModelStore | None = None,
+        slots: threading.Semaphore | None = None,
+        job_id: str = "",
+    ) -> None:
+        self.hp = hp
+        self.name = name
+        self.job_id = job_id or name
+        self._load_data = load_data
+        self._store = store
+        self._slots = slots
+        self._lock = threading.Lock()
+        self._stop_event = threading.Event()
+        self._status = "waiting"
+        self._metrics: Metrics | None = None
+        self._error: str | None = None
+        self._record: RunRecord | None = None
+        self._created = time.time()
+        self.model: keras.Model | None = None
+        self._thread = threading.Thread(target=self._run, name=f"train-{self.job_id}", daemon=True)
+
+    def start(self) -> TrainingJob:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop after the current batch (or cancel, if still waiting for a slot)."""
+        self._stop_event.set()
+        with self._lock:
+            if self._status == "training":
+                self._status = "stopping"
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def snapshot(self) -> Snapshot:
+        with self._lock:
+            return Snapshot(
+                job_id=self.job_id,
+                name=self.name,
+                hp=self.hp,
+                status=self._status,
+                metrics=copy.deepcopy(self._metrics),
+                error=self._error,
+                record=self._record,
+                created=self._created,
+            )
+
+    def _set_status(self, status: str) -> None:
+        with self._lock:
+            self._status = status
+
+    def _acquire_slot(self) -> bool:
+        if self._slots is None:
+            return True
+        while not self._stop_event.is_set():
+            if self._slots.acquire(timeout=0.2):
+                return True
+        return False
+
+    def _run(self) -> None:
+        if not self._acquire_slot():
+            self._set_status("cancelled")
+            return
+        try:
+            self._train_test_save()
+        except Exception as error:  # The thread is the last place that can catch it: show it, never lose it.
+            with self._lock:
+                self._status = "failed"
+                self._error = f"{type(error).__name__}: {error}"
+            traceback.print_exc()
+        finally:
+            if self._slots is not None:
+                self._slots.release()
+
+    def _train_test_save(self) -> None:
+        from digits.evaluation import evaluate
+        from digits.store import new_run_record
+
+        self._set_status("loading")
+        data = self._load_data()
+        x_train_count = len(split_validation(data, self.hp.validation_split)[1])
+        with self._lock:
+            self._metrics = new_metrics(self.hp, x_train_count)
+            self._status = "stopping" if self._stop_event.is_set() else "training"
+        outcome = train(self.hp, data, self._metrics, self._lock, self._stop_event)
+        self.model = outcome.model
+        if outcome.status == "diverged":
+            self._set_status("diverged")
+            return
+        self._set_status("saving")
+        test = evaluate(outcome.model, data.x_test, data.y_test)
+        record = new_run_record(
+            name=self.name,
+            hp=self.hp,
+            history=self._metrics.history(),
+            test=test.summary(),
+            seconds=outcome.seconds,
+            data=data,
+            status=outcome.status,
+        )
+        if self._store is not None:
+            record = self._store.save(outcome.model, record)
+        with self._lock:
+            self._record = record
+            self._status = outcome.status

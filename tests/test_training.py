@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from conftest import tiny_split
+from digits.data import Mnist
+from digits.models import build_model, default_hyperparameters
+from digits.store import ModelStore
+from digits.training import TrainingJob, make_recorder, new_metrics, train
+
+
+def test_one_epoch_lowers_the_loss_and_records_every_batch(sample: Mnist) -> None:
+    hp = default_hyperparameters("mlp", epochs=2, batch_size=50)
+    # 900 training digits after the 10% validation hold-out: 18 batches of 50 per epoch.
+    metrics = new_metrics(hp, 900)
+    assert train(hp, sample, metrics).status == "finished"
+    assert len(metrics.batch_loss) == 36 and metrics.epoch == 2
+    assert metrics.epoch_loss[1] < metrics.epoch_loss[0]
+    assert metrics.batch_step[-1] == pytest.approx(2.0)
+    assert metrics.examples_seen == 1800 and metrics.progress == 1.0
+    # The per-batch losses are each batch's own: their size-weighted mean is the epoch's loss.
+    assert np.mean(metrics.batch_loss[:18]) == pytest.approx(metrics.epoch_loss[0], rel=1e-4)
+    assert len(metrics.val_accuracy) == 2 and metrics.val_accuracy[1] > 0.5
+
+
+def test_uneven_last_batch_is_weighted_right(sample: Mnist) -> None:
+    hp = default_hyperparameters("mlp", epochs=1, batch_size=64)  # 900 = 14 x 64 + 4
+    metrics = new_metrics(hp, 900)
+    train(hp, sample, metrics)
+    weights = [64] * 14 + [4]
+    assert len(metrics.batch_loss) == 15
+    assert np.average(metrics.batch_loss, weights=weights) == pytest.approx(metrics.epoch_loss[0], rel=1e-4)
+
+
+def test_stop_ends_after_the_current_batch_and_keeps_the_model(sample: Mnist) -> None:
+    hp = default_hyperparameters("mlp", epochs=5, batch_size=50)
+    stop = threading.Event()
+    stop.set()
+    metrics = new_metrics(hp, 900)
+    outcome = train(hp, sample, metrics, stop_event=stop)
+    assert outcome.status == "stopped"
+    assert len(metrics.batch_loss) == 1
+    assert outcome.model.predict(sample.x_test[:2] / 255.0, verbose=0).shape == (2, 10)
+
+
+@pytest.mark.parametrize("bad_loss", [float("nan"), float("inf")])
+def test_nan_or_infinite_loss_stops_training_as_diverged(bad_loss: float) -> None:
+    # Keras clips probabilities in its loss, so a real run rarely reaches NaN on demand;
+    # drive the recorder with the logs Keras would hand it when the weights blow up.
+    hp = default_hyperparameters("mlp", epochs=3, batch_size=50)
+    metrics = new_metrics(hp, 900)
+    recorder = make_recorder(metrics, threading.Lock(), threading.Event(), hp.batch_size)
+    recorder.set_model(build_model(hp, metrics.steps_per_epoch))
+    recorder.on_train_begin()
+    recorder.on_epoch_begin(0)
+    recorder.on_train_batch_end(0, {"loss": 2.3, "accuracy": 0.1})
+    assert not recorder.diverged and not recorder.model.stop_training
+    recorder.on_train_batch_end(1, {"loss": bad_loss, "accuracy": 0.1})
+    assert recorder.diverged and recorder.model.stop_training
+
+
+def test_same_seed_same_run(sample: Mnist) -> None:
+    hp = default_hyperparameters("mlp", epochs=1, batch_size=100, seed=7)
+    first, second = new_metrics(hp, 900), new_metrics(hp, 900)
+    train(hp, tiny_split(sample, 1000), first)
+    train(hp, tiny_split(sample, 1000), second)
+    assert first.batch_loss == pytest.approx(second.batch_loss, rel=1e-5)
+
+
+def test_augmented_training_runs(sample: Mnist) -> None:
+    outcome = train(default_hyperparameters("cnn", epochs=1, batch_size=100, augment=True), tiny_split(sample, 300))
+    assert outcome.status == "finished"
+
+
+def test_job_trains_tests_and_saves(sample: Mnist, isolated_store) -> None:
+    store = ModelStore()
+    job = TrainingJob(default_hyperparameters("mlp", epochs=2, batch_size=100), "job-run", lambda: sample, store)
+    assert job.snapshot().status == "waiting"
+    job.start()
+    assert job.wait(120)
+    snapshot = job.snapshot()
+    assert snapshot.status == "finished", snapshot.error
+    assert snapshot.record is not None and snapshot.record.test["count"] == 500
+    assert snapshot.metrics is not None and len(snapshot.metrics.epoch_loss) == 2
+    assert store.record("job-run").test == snapshot.record.test
+
+
+def test_job_reports_errors_instead_of_losing_them(sample: Mnist) -> None:
+    def broken_loader() -> Mnist:
+        raise OSError("disk on fire")
+
+    job = TrainingJob(default_hyperparameters("mlp"), "x", broken_loader).start()
+    assert job.wait(30)
+    snapshot = job.snapshot()
+    assert snapshot.status == "failed" and snapshot.done
+    assert "disk on fire" in (snapshot.error or "")
+
+
+def test_job_waiting_for_a_slot_can_be_cancelled(sample: Mnist) -> None:
+    slots = threading.BoundedSemaphore(1)
+    slots.acquire()  # someone else is training
+    job = TrainingJob(default_hyperparameters("mlp"), "queued", lambda: sample, slots=slots).start()
+    assert not job.wait(0.5)
+    assert job.snapshot().status == "waiting"
+    job.stop()
+    assert job.wait(5)
+    assert job.snapshot().status == "cancelled"
+    slots.release()
+    assert slots.acquire(blocking=False)  # the cancelled job did not keep a slot
