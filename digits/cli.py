@@ -15,7 +15,7 @@ from typing import Any
 
 from digits.data import DataError, load_mnist
 from digits.models import MODEL_KINDS, InvalidSetting, default_hyperparameters
-from digits.store import ModelStore, StoreError
+from digits.store import BUILTIN_DEFAULT_DIR, ModelStore, StoreError
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -181,39 +181,58 @@ def command_delete(args: argparse.Namespace, store: ModelStore) -> int:
     return EXIT_OK
 
 
-def read_image_file(path: Path) -> Any:
-    """A 28x28 grayscale image file as a uint8 array; UsageError for anything else."""
-    import numpy as np
-    from PIL import Image, UnidentifiedImageError
+def read_image_digits(path: Path) -> list[Any]:
+    """The digits in a PNG or JPEG file, prepared as MNIST's were; UsageError if it cannot be read."""
+    from digits.preprocess import ImageError, open_image, preprocess_image
 
     try:
-        with Image.open(path) as image:
-            if image.format not in ("PNG", "JPEG"):
-                raise UsageError(f"{path}: only PNG and JPEG images are read (this is {image.format}).")
-            if image.size != (28, 28) or image.mode not in ("L", "P"):
-                raise UsageError(
-                    f"{path}: expected a 28x28 grayscale image (MNIST style: light digit on black); "
-                    f"got {image.size[0]}x{image.size[1]} {image.mode}."
-                )
-            return np.asarray(image.convert("L"), dtype=np.uint8)
+        return preprocess_image(open_image(path))
     except FileNotFoundError as error:
         raise UsageError(f"{path}: no such file.") from error
-    except (UnidentifiedImageError, OSError) as error:
-        raise UsageError(f"{path}: not a readable image ({error}).") from error
+    except (ImageError, OSError) as error:
+        raise UsageError(f"{path}: {error}") from error
 
 
 def command_predict(args: argparse.Namespace, store: ModelStore) -> int:
-    import numpy as np
+    from digits.predict import make_predictor, read_digits
 
-    from digits.predict import make_predictor, to_predictions
-
-    images = np.stack([read_image_file(Path(path)) for path in args.images])
+    images = {path: read_image_digits(Path(path)) for path in args.images}  # all checked before loading a model
     predictor = make_predictor(_load_run(store, args.model))
-    for path, prediction in zip(args.images, to_predictions(predictor(images)), strict=True):
+    for path, digit_images in images.items():
+        reading = read_digits(predictor, digit_images)
         if args.json:
-            _print_json({"path": path, **prediction.to_dict()})
+            result: dict[str, Any] = {"path": path, "number": None, "digit": None, "confidence": None,
+                                      "probabilities": None, "digits": []}
+            if reading is None:
+                result["message"] = "no digit"
+            else:
+                result.update(number=reading.text, confidence=reading.confidence,
+                              digits=[prediction.to_dict() for prediction in reading.predictions])
+                if len(reading.predictions) == 1:
+                    result.update(reading.predictions[0].to_dict())
+            _print_json(result)
+        elif reading is None:
+            print(f"{path}: no digit")
         else:
-            print(f"{path}: {prediction.digit} ({prediction.confidence:.1%} sure)")
+            print(f"{path}: {reading.text} ({reading.confidence:.1%} sure)")
+    return EXIT_OK
+
+
+def command_build_default(args: argparse.Namespace, store: ModelStore) -> int:
+    from dataclasses import replace
+
+    from digits.default_model import RECIPE, build_default
+    from digits.drawn import DrawnDataError, load_drawn_digits
+
+    try:
+        drawn = load_drawn_digits(args.drawn_data)
+    except DrawnDataError as error:
+        raise UsageError(str(error)) from error
+    hp = replace(RECIPE, epochs=args.epochs) if args.epochs else RECIPE
+    record = build_default(load_mnist(), drawn, hp, Path(args.output),
+                           progress=lambda text: print(text, file=sys.stderr, flush=True))
+    print(f"Saved the default model in {args.output}: MNIST test accuracy {record.test['accuracy']:.4f}, "
+          f"drawn digits by held-out writers {record.drawn['held_out_accuracy']:.4f}.")
     return EXIT_OK
 
 
@@ -250,6 +269,10 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--model", required=True, help="name of a saved run")
     predict.add_argument("--json", action="store_true", help="one JSON object per image")
     predict.add_argument("images", nargs="+", metavar="IMAGE")
+    build = commands.add_parser("build-default", help="train the model that ships in assets/default")
+    build.add_argument("--drawn-data", help="UNIPEN digits file (default: $DIGITS_DRAWN_DATA)")
+    build.add_argument("--epochs", type=int, help="override the recipe's epochs (for a quick trial)")
+    build.add_argument("--output", default=str(BUILTIN_DEFAULT_DIR), help="folder to replace (default: %(default)s)")
     return parser
 
 
@@ -259,6 +282,7 @@ COMMANDS = {
     "list": command_list,
     "delete": command_delete,
     "predict": command_predict,
+    "build-default": command_build_default,
 }
 
 

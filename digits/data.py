@@ -170,8 +170,11 @@ def _load_from_dir(directory: Path) -> Mnist:
     if not directory.is_dir():
         raise DataError(f"{directory} is not a directory.")
     npz = directory / "mnist.npz"
-    if npz.is_file() and _find_idx_file(directory, IDX_FILES["train_images"]) is None:
+    has_idx = any(_find_idx_file(directory, stem) for stem in IDX_FILES.values())
+    if npz.is_file() and not has_idx:
         return load_npz(npz)
+    if not has_idx:
+        raise DataError(f"{directory} holds neither the four MNIST IDX files nor a mnist.npz.")
     return load_idx_dir(directory)
 
 

@@ -119,3 +119,48 @@ def predict_probabilities(model: keras.Model, images: np.ndarray, batch_size: in
 
 def evaluate(model: keras.Model, images: np.ndarray, labels: np.ndarray) -> Evaluation:
     return evaluation_from_probabilities(predict_probabilities(model, images), labels)
+
+
+@dataclass(frozen=True)
+class DrawnSet:
+    """Pen-drawn digits rendered onto the Draw page's canvas and preprocessed as the page does."""
+
+    images: np.ndarray  # (N, 28, 28) uint8; blank where preprocessing did not find exactly one digit
+    labels: np.ndarray
+    single: np.ndarray  # bool: preprocessing found exactly one digit (anything else counts as wrong)
+    writers: int
+
+
+def render_drawn_set(drawn_digits: list[Any], seed: int = 0) -> DrawnSet:
+    """Draw each digit anywhere on the canvas at 35-85% of its size (fixed seed), as a person would,
+    then run the Draw page's own preprocessing on what the canvas would send."""
+    from digits.drawn import random_box, render_strokes
+    from digits.preprocess import preprocess_canvas
+
+    rng = np.random.default_rng(seed)
+    images = np.zeros((len(drawn_digits), 28, 28), dtype=np.uint8)
+    single = np.zeros(len(drawn_digits), dtype=bool)
+    for row, digit in enumerate(drawn_digits):
+        found = preprocess_canvas(render_strokes(digit.strokes, box=random_box(rng)))
+        if len(found) == 1:
+            images[row], single[row] = found[0], True
+    labels = np.array([digit.label for digit in drawn_digits], dtype=np.uint8)
+    return DrawnSet(images, labels, single, writers=len({digit.writer for digit in drawn_digits}))
+
+
+@dataclass(frozen=True)
+class DrawnScore:
+    accuracy: float  # read right, counting a drawing not read as exactly one digit as wrong
+    count: int
+    unreadable: int  # drawings preprocessing did not read as exactly one digit
+    writers: int
+
+
+def score_drawn(probabilities: np.ndarray, drawn: DrawnSet) -> DrawnScore:
+    right = (np.asarray(probabilities).argmax(axis=1) == drawn.labels) & drawn.single
+    return DrawnScore(
+        accuracy=float(right.mean()),
+        count=len(drawn.labels),
+        unreadable=int((~drawn.single).sum()),
+        writers=drawn.writers,
+    )

@@ -56,3 +56,26 @@ def to_predictions(probabilities: np.ndarray) -> list[Prediction]:
         Prediction(int(row.argmax()), float(row.max()), tuple(float(p) for p in row))
         for row in np.asarray(probabilities)
     ]
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the model read on a drawing: one prediction per digit, left to right."""
+
+    predictions: tuple[Prediction, ...]
+
+    @property
+    def text(self) -> str:
+        return "".join(str(prediction.digit) for prediction in self.predictions)
+
+    @property
+    def confidence(self) -> float:
+        """The model's own chance that every digit is right (the product of each digit's)."""
+        return float(np.prod([prediction.confidence for prediction in self.predictions]))
+
+
+def read_digits(probabilities: ProbabilityFunction, images: list[np.ndarray]) -> Reading | None:
+    """Read preprocessed 28x28 digit images in one batch; None when there is no digit at all."""
+    if not images:
+        return None
+    return Reading(tuple(to_predictions(probabilities(np.stack(images)))))

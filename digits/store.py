@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     import keras
 
 MODELS_DIR_ENV = "DIGITS_MODELS_DIR"
+DEFAULT_RUN = "default"
+# The model that ships with the app, so Draw works on first open: built by `python -m digits build-default`.
+BUILTIN_DEFAULT_DIR = Path(__file__).resolve().parent.parent / "assets" / DEFAULT_RUN
 MODEL_FILE = "model.keras"
 RECORD_FILE = "run.json"
 MAX_NAME_LENGTH = 64
@@ -51,6 +54,7 @@ class RunRecord:
     data_fingerprint: str
     status: str = "finished"  # or "stopped" when stopped early
     versions: dict[str, str] = field(default_factory=dict)
+    drawn: dict[str, Any] = field(default_factory=dict)  # figures on pen-drawn digits, where measured
 
     @property
     def hp(self) -> Hyperparameters:
@@ -128,14 +132,23 @@ def default_models_dir() -> Path:
 
 
 class ModelStore:
-    def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
+    """Saved runs under ``root``, plus the read-only built-in run named "default" when it ships."""
+
+    def __init__(self, root: str | os.PathLike[str] | None = None, builtin: Path | None = BUILTIN_DEFAULT_DIR) -> None:
         self.root = Path(root) if root is not None else default_models_dir()
+        self.builtin = builtin if builtin is not None and (builtin / RECORD_FILE).is_file() else None
 
     def _run_dir(self, name: str) -> Path:
+        if name == DEFAULT_RUN and self.builtin is not None:
+            return self.builtin
         safe = sanitise_name(name)
         if safe != name:
             raise StoreError(f"No run is named {name!r}.")
         return self.root / safe
+
+    def _reserved(self, name: str) -> bool:
+        """The built-in run's name may not be reused while the built-in run is there."""
+        return name == DEFAULT_RUN and self.builtin is not None
 
     def exists(self, name: str) -> bool:
         try:
@@ -147,19 +160,17 @@ class ModelStore:
         """``base`` sanitised, or with -2, -3, ... appended until no saved run has it."""
         base = sanitise_name(base)
         name, number = base, 1
-        while (self.root / name).exists():
+        while (self.root / name).exists() or self._reserved(name):
             number += 1
             name = f"{base[: MAX_NAME_LENGTH - 6]}-{number}"
         return name
 
     def save(self, model: keras.Model, record: RunRecord) -> RunRecord:
         """Save model and record atomically under the record's (sanitised) name."""
-        import keras
-
         name = sanitise_name(record.name)
         record = RunRecord.from_dict({**record.to_dict(), "name": name})
         final = self.root / name
-        if final.exists():
+        if final.exists() or self._reserved(name):
             raise RunExists(f"A run named {name!r} already exists; choose another name or delete it first.")
         try:
             self.root.mkdir(parents=True, exist_ok=True)
@@ -167,8 +178,9 @@ class ModelStore:
         except OSError as error:
             raise StoreError(f"Cannot write to the model folder {self.root}: {error.strerror or error}.") from error
         try:
-            # A fresh, uncompiled copy saves without the optimizer's state: a fraction of the size.
-            plain = keras.models.clone_model(model)
+            # A copy rebuilt from the architecture alone is uncompiled, so it saves without the optimizer's
+            # state (two more copies of every weight for Adam). (clone_model keeps the compile settings.)
+            plain = type(model).from_config(model.get_config())
             plain.set_weights(model.get_weights())
             plain.save(staging / MODEL_FILE)
             (staging / RECORD_FILE).write_text(json.dumps(record.to_dict(), indent=2))
@@ -193,18 +205,23 @@ class ModelStore:
             raise StoreError(f"The record of run {name!r} is damaged ({error}).") from error
 
     def list(self) -> list[StoredRun]:
-        """Every saved run, newest first; damaged ones listed with their problem, never raising."""
-        if not self.root.is_dir():
-            return []
+        """Every saved run, newest first, then the built-in default; damaged runs are listed with their
+        problem, never raising."""
         runs = []
-        for path in self.root.iterdir():
+        for path in self.root.iterdir() if self.root.is_dir() else ():
             if path.name.startswith(".") or not path.is_dir():
                 continue  # staging folders of saves in progress or interrupted by a crash
             try:
                 runs.append(StoredRun(path.name, self.record(path.name)))
             except StoreError as error:
                 runs.append(StoredRun(path.name, None, str(error)))
-        return sorted(runs, key=lambda run: run.record.created if run.record else "", reverse=True)
+        runs.sort(key=lambda run: run.record.created if run.record else "", reverse=True)
+        if self.builtin is not None:
+            try:
+                runs.append(StoredRun(DEFAULT_RUN, self.record(DEFAULT_RUN)))
+            except StoreError as error:
+                runs.append(StoredRun(DEFAULT_RUN, None, str(error)))
+        return runs
 
     def load(self, name: str) -> keras.Model:
         """The saved model, loaded in safe mode (no code from the file runs)."""
@@ -219,6 +236,8 @@ class ModelStore:
             raise StoreError(f"The model of run {name!r} cannot be loaded: {error}") from error
 
     def delete(self, name: str) -> None:
+        if name == DEFAULT_RUN:
+            raise StoreError("The built-in default model cannot be deleted.")
         run_dir = self._run_dir(name)
         if not run_dir.is_dir():
             raise StoreError(f"No run is named {name!r}.")

@@ -11,6 +11,7 @@ import math
 import threading
 import time
 import traceback
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -170,11 +171,18 @@ def train(
     metrics: Metrics | None = None,
     lock: threading.Lock | None = None,
     stop_event: threading.Event | None = None,
+    extra_train: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> TrainingOutcome:
-    """Build and fit a model for ``hp`` on ``data`` in this thread, recording into ``metrics``."""
+    """Build and fit a model for ``hp`` on ``data`` in this thread, recording into ``metrics``.
+
+    ``extra_train`` (uint8 images, labels) joins the training split only, e.g. rendered drawings.
+    """
     from digits.augment import augmented_dataset
 
     x_train, y_train, x_val, y_val = split_validation(data, hp.validation_split)
+    if extra_train is not None:
+        x_train = np.concatenate([x_train, normalise(extra_train[0])])
+        y_train = np.concatenate([y_train, extra_train[1].astype(y_train.dtype)])
     metrics = metrics or new_metrics(hp, len(y_train))
     stop_event = stop_event or threading.Event()
     recorder = make_recorder(metrics, lock or threading.Lock(), stop_event, hp.batch_size)
@@ -338,3 +346,59 @@ class TrainingJob:
         with self._lock:
             self._record = record
             self._status = outcome.status
+
+
+class AlreadyTraining(Exception):
+    """This session already has a run in progress; one at a time."""
+
+
+class JobRegistry:
+    """All training jobs of one server, each owned by one browser session.
+
+    At most ``max_running`` train at once; later ones wait in their job (status "waiting") and
+    can be cancelled. Finished jobs are kept so a refreshed page can still show their curves.
+    """
+
+    def __init__(self, max_running: int = 2, keep_finished: int = 50) -> None:
+        self.max_running = max_running
+        self._slots = threading.BoundedSemaphore(max_running)
+        self._jobs: dict[str, TrainingJob] = {}
+        self._owners: dict[str, str] = {}
+        self._keep_finished = keep_finished
+        self._lock = threading.Lock()
+
+    def submit(
+        self,
+        owner: str,
+        hp: Hyperparameters,
+        name: str,
+        load_data: Callable[[], Mnist],
+        store: ModelStore | None,
+    ) -> TrainingJob:
+        """Start a job for ``owner``; AlreadyTraining if that owner has one that has not ended."""
+        with self._lock:
+            for job_id, job_owner in self._owners.items():
+                if job_owner == owner and not self._jobs[job_id].snapshot().done:
+                    raise AlreadyTraining(
+                        f"A training run ({self._jobs[job_id].name}) is still going; stop it or wait for it to end."
+                    )
+            job_id = f"{name}-{uuid.uuid4().hex[:8]}"
+            job = TrainingJob(hp, name, load_data, store, self._slots, job_id=job_id)
+            self._jobs[job_id] = job
+            self._owners[job_id] = owner
+            self._forget_old_jobs()
+        return job.start()
+
+    def get(self, job_id: str) -> TrainingJob | None:
+        with self._lock:
+            return self._jobs.get(job_id)
+
+    def running_count(self) -> int:
+        with self._lock:
+            return sum(job.snapshot().status not in ("waiting", *FINAL_STATUSES) for job in self._jobs.values())
+
+    def _forget_old_jobs(self) -> None:
+        finished = [job_id for job_id, job in self._jobs.items() if job.snapshot().done]
+        for job_id in finished[: max(len(finished) - self._keep_finished, 0)]:
+            del self._jobs[job_id]
+            del self._owners[job_id]

@@ -46,7 +46,8 @@ def test_list_evaluate_predict_and_delete(trained_store: Path, cli_env: Path, tm
                                           capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("DIGITS_MODELS_DIR", str(trained_store))
     assert main(["list", "--json"]) == 0
-    assert [run["name"] for run in json.loads(capsys.readouterr().out)] == ["cli-run"]
+    names = [run["name"] for run in json.loads(capsys.readouterr().out)]
+    assert names[0] == "cli-run" and set(names) <= {"cli-run", "default"}
 
     assert main(["evaluate", "cli-run", "--json"]) == 0
     evaluation = json.loads(capsys.readouterr().out)
@@ -65,18 +66,35 @@ def test_list_evaluate_predict_and_delete(trained_store: Path, cli_env: Path, tm
     assert sum(line["digit"] == label for line, label in zip(lines, sample.y_test[:3], strict=True)) >= 2
 
 
+def test_predict_reads_any_image_and_says_no_digit_for_a_blank_one(
+        trained_store: Path, tmp_path: Path, sample: Mnist, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("DIGITS_MODELS_DIR", str(trained_store))
+    blank = tmp_path / "blank.jpg"
+    Image.new("RGB", (300, 200), "white").save(blank)
+    # A test digit as dark ink on white paper, ten times larger, with a wide margin.
+    paper = Image.new("L", (600, 400), 255)
+    paper.paste(Image.fromarray(255 - sample.x_test[0]).resize((280, 280)), (150, 60))
+    photo = tmp_path / "paper.png"
+    paper.save(photo)
+    assert main(["predict", "--model", "cli-run", "--json", str(blank), str(photo)]) == 0
+    blank_line, photo_line = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert blank_line["message"] == "no digit" and blank_line["digit"] is None
+    assert photo_line["number"] == str(sample.y_test[0]) and photo_line["digit"] == sample.y_test[0]
+
+
 def test_bad_input_exits_2_with_a_message(trained_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                           capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("DIGITS_MODELS_DIR", str(trained_store))
-    big = tmp_path / "big.png"
-    Image.new("RGB", (100, 80)).save(big)
+    gif = tmp_path / "digit.gif"
+    Image.new("L", (28, 28)).save(gif)
     text = tmp_path / "notes.png"
     text.write_text("not an image")
     cases = [
-        ["predict", "--model", "cli-run", str(big)],
+        ["predict", "--model", "cli-run", str(gif)],
         ["predict", "--model", "cli-run", str(text)],
         ["predict", "--model", "cli-run", str(tmp_path / "missing.png")],
-        ["predict", "--model", "no-such-run", str(big)],
+        ["predict", "--model", "no-such-run", str(text)],
         ["evaluate", "../../etc"],
         ["delete", "no-such-run"],
         ["train", "--epochs", "0"],

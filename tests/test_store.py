@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import io
 import json
 import zipfile
 from pathlib import Path
 
+import h5py
 import numpy as np
 import pytest
 
@@ -21,20 +23,22 @@ def saved_run(store: ModelStore, sample: Mnist, name: str):
 
 
 def test_round_trip_keeps_weights_and_drops_optimizer(sample: Mnist, tmp_path: Path) -> None:
-    store = ModelStore(tmp_path / "store")
+    store = ModelStore(tmp_path / "store", builtin=None)
     model, record = saved_run(store, sample, "first")
     loaded = store.load("first")
     x = sample.x_test[:5] / 255.0
     np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)
     with zipfile.ZipFile(tmp_path / "store" / "first" / "model.keras") as archive:
-        assert not any("optimizer" in name for name in archive.namelist())
+        assert not json.loads(archive.read("config.json")).get("compile_config")
+        with h5py.File(io.BytesIO(archive.read("model.weights.h5"))) as weights:
+            assert "optimizer" not in weights
     assert store.record("first") == record
     assert record.versions["keras"].startswith("3.")
     assert [run.name for run in store.list()] == ["first"]
 
 
 def test_existing_run_is_not_overwritten(sample: Mnist, tmp_path: Path) -> None:
-    store = ModelStore(tmp_path)
+    store = ModelStore(tmp_path, builtin=None)
     saved_run(store, sample, "same")
     with pytest.raises(RunExists):
         saved_run(store, sample, "same")
@@ -43,7 +47,7 @@ def test_existing_run_is_not_overwritten(sample: Mnist, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("hostile", ["../../etc/evil", "/abs/path", "..", "a/../../b", "run\x00name"])
 def test_hostile_names_stay_inside_the_store(sample: Mnist, tmp_path: Path, hostile: str) -> None:
-    store = ModelStore(tmp_path / "store")
+    store = ModelStore(tmp_path / "store", builtin=None)
     try:
         _, record = saved_run(store, sample, hostile)
     except StoreError:
@@ -61,7 +65,7 @@ def test_names_are_sanitised_and_nonsense_refused() -> None:
 
 
 def test_damaged_runs_are_listed_with_their_problem_and_do_not_break_others(sample: Mnist, tmp_path: Path) -> None:
-    store = ModelStore(tmp_path)
+    store = ModelStore(tmp_path, builtin=None)
     saved_run(store, sample, "good")
     saved_run(store, sample, "bad-record")
     saved_run(store, sample, "bad-model")
@@ -79,7 +83,7 @@ def test_damaged_runs_are_listed_with_their_problem_and_do_not_break_others(samp
 
 
 def test_delete(sample: Mnist, tmp_path: Path) -> None:
-    store = ModelStore(tmp_path)
+    store = ModelStore(tmp_path, builtin=None)
     saved_run(store, sample, "doomed")
     store.delete("doomed")
     assert store.list() == []
@@ -88,7 +92,7 @@ def test_delete(sample: Mnist, tmp_path: Path) -> None:
 
 
 def test_record_is_plain_json(sample: Mnist, tmp_path: Path) -> None:
-    store = ModelStore(tmp_path)
+    store = ModelStore(tmp_path, builtin=None)
     saved_run(store, sample, "plain")
     record = json.loads((tmp_path / "plain" / "run.json").read_text())
     assert record["hyperparameters"]["model"] == "mlp"
@@ -99,4 +103,17 @@ def test_unwritable_store_gives_a_clear_error(sample: Mnist, tmp_path: Path) -> 
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     with pytest.raises(StoreError, match="Cannot write"):
-        saved_run(ModelStore(blocker / "models"), sample, "x")
+        saved_run(ModelStore(blocker / "models", builtin=None), sample, "x")
+
+
+def test_builtin_default_is_listed_last_read_only_and_its_name_reserved(sample: Mnist, tmp_path: Path) -> None:
+    saved_run(ModelStore(tmp_path / "assets", builtin=None), sample, "default")
+    store = ModelStore(tmp_path / "models", builtin=tmp_path / "assets" / "default")
+    saved_run(store, sample, "mine")
+    assert [run.name for run in store.list()] == ["mine", "default"]
+    assert store.load("default") is not None
+    with pytest.raises(StoreError, match="cannot be deleted"):
+        store.delete("default")
+    with pytest.raises(RunExists):
+        saved_run(store, sample, "default")
+    assert store.unique_name("default") == "default-2"

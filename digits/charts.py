@@ -1,0 +1,178 @@
+"""Plotly figures built from plain data; no Streamlit here, so pages and tests share them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from digits.training import Metrics
+
+TRAIN_COLOUR = "#1f77b4"
+VALIDATION_COLOUR = "#ff7f0e"
+BATCH_COLOUR = "rgba(31, 119, 180, 0.25)"
+MAX_BATCH_POINTS = 1500  # more points than pixels only slows the browser
+
+
+def _decimate(x: Sequence[float], y: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+    """At most MAX_BATCH_POINTS evenly spaced points, always keeping the newest."""
+    x_array, y_array = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if len(x_array) <= MAX_BATCH_POINTS:
+        return x_array, y_array
+    keep = np.unique(np.linspace(0, len(x_array) - 1, MAX_BATCH_POINTS).round().astype(int))
+    return x_array[keep], y_array[keep]
+
+
+def smoothed(values: Sequence[float], window: int) -> np.ndarray:
+    """Trailing mean over ``window`` batches (shorter at the start), to show the trend in noisy batches."""
+    array = np.asarray(values, dtype=float)
+    if len(array) == 0:
+        return array
+    sums = np.cumsum(np.insert(array, 0, 0.0))
+    starts = np.maximum(np.arange(1, len(array) + 1) - window, 0)
+    return (sums[1:] - sums[starts]) / (np.arange(1, len(array) + 1) - starts)
+
+
+def training_curves(metrics: Metrics, height: int = 380) -> go.Figure:
+    """Loss and accuracy side by side: each batch (faint), its trend, and each epoch's figures."""
+    figure = make_subplots(rows=1, cols=2, subplot_titles=("Loss (lower is better)", "Accuracy (higher is better)"))
+    window = max(metrics.steps_per_epoch // 10, 1)
+    epochs_x = np.arange(1, len(metrics.epoch_loss) + 1)
+    for column, (batch, epoch, validation) in enumerate(
+        [
+            (metrics.batch_loss, metrics.epoch_loss, metrics.val_loss),
+            (metrics.batch_accuracy, metrics.epoch_accuracy, metrics.val_accuracy),
+        ],
+        start=1,
+    ):
+        first = column == 1
+        x, y = _decimate(metrics.batch_step, batch)
+        trend_x, trend_y = _decimate(metrics.batch_step, smoothed(batch, window))
+        figure.add_scatter(x=x, y=y, mode="lines", line={"color": BATCH_COLOUR, "width": 1},
+                           name="each training batch", legendgroup="batch", showlegend=first, row=1, col=column)
+        figure.add_scatter(x=trend_x, y=trend_y, mode="lines", line={"color": TRAIN_COLOUR, "width": 2},
+                           name=f"training, mean of last {window} batches", legendgroup="trend", showlegend=first,
+                           row=1, col=column)
+        figure.add_scatter(x=epochs_x, y=epoch, mode="markers", marker={"color": TRAIN_COLOUR, "size": 9},
+                           name="training, whole epoch", legendgroup="epoch", showlegend=first, row=1, col=column)
+        figure.add_scatter(x=epochs_x[: len(validation)], y=validation, mode="lines+markers",
+                           line={"color": VALIDATION_COLOUR, "width": 2}, marker={"size": 9},
+                           name="validation (digits held out from training)", legendgroup="val", showlegend=first,
+                           row=1, col=column)
+    figure.update_xaxes(title_text="epoch", range=[0, metrics.epochs])
+    figure.update_yaxes(rangemode="tozero", row=1, col=1)
+    figure.update_yaxes(range=[0, 1.01], tickformat=".0%", row=1, col=2)
+    figure.update_layout(
+        height=height,
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        legend={"orientation": "h", "y": -0.2},
+        uirevision="keep",  # keep the person's zoom while new points arrive
+    )
+    return figure
+
+
+def compare_runs(histories: dict[str, dict[str, list[float]]], height: int = 360) -> go.Figure:
+    """Validation accuracy and loss per epoch of several saved runs, overlaid."""
+    figure = make_subplots(rows=1, cols=2, subplot_titles=("Validation loss", "Validation accuracy"))
+    for index, (name, history) in enumerate(histories.items()):
+        colour = f"hsl({(index * 67) % 360}, 65%, 45%)"
+        for column, key in enumerate(("val_loss", "val_accuracy"), start=1):
+            values = history.get(key) or []
+            figure.add_scatter(x=list(range(1, len(values) + 1)), y=values, mode="lines+markers", name=name,
+                               line={"color": colour}, legendgroup=name, showlegend=column == 1, row=1, col=column)
+    figure.update_xaxes(title_text="epoch", dtick=1)
+    figure.update_yaxes(tickformat=".1%", row=1, col=2)
+    figure.update_layout(height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10})
+    return figure
+
+
+def enlarge(image: np.ndarray, scale: int = 4) -> np.ndarray:
+    """Nearest-neighbour enlargement, so each of the model's pixels shows as a crisp square."""
+    return np.kron(np.asarray(image), np.ones((scale, scale), dtype=np.asarray(image).dtype))
+
+
+def confusion_heatmap(confusion: np.ndarray, height: int = 520) -> go.Figure:
+    """True digit (rows) against predicted digit (columns).
+
+    The diagonal (the right answers, thousands each) is drawn in grey on its own scale so that the
+    mistakes, a few to a few dozen, get the whole colour scale and stay visible.
+    """
+    confusion = np.asarray(confusion)
+    digits = [str(d) for d in range(confusion.shape[0])]
+    diagonal = np.eye(confusion.shape[0], dtype=bool)
+    right = np.where(diagonal, confusion, np.nan)
+    wrong = np.where(diagonal, np.nan, confusion).astype(float)
+    hover = [
+        [
+            f"{confusion[t, p]:,} {'digit' if confusion[t, p] == 1 else 'digits'} "
+            + (f"{t} read correctly" if t == p else f"{t} mistaken for {p}")
+            for p in range(confusion.shape[1])
+        ]
+        for t in range(confusion.shape[0])
+    ]
+    figure = go.Figure()
+    figure.add_heatmap(z=right, x=digits, y=digits, colorscale=[[0, "#d9d9d9"], [1, "#bdbdbd"]], showscale=False,
+                       text=confusion, texttemplate="%{text}", hovertext=hover, hoverinfo="text", xgap=2, ygap=2)
+    figure.add_heatmap(z=wrong, x=digits, y=digits, colorscale="OrRd", zmin=0, zmax=max(float(np.nanmax(wrong)), 1),
+                       colorbar={"title": "mistakes"}, text=np.where(diagonal, "", confusion.astype(str)),
+                       texttemplate="%{text}", hovertext=hover, hoverinfo="text", xgap=2, ygap=2)
+    figure.update_xaxes(title_text="predicted digit", side="top", type="category")
+    figure.update_yaxes(title_text="true digit", autorange="reversed", type="category")
+    figure.update_layout(height=height, margin={"l": 10, "r": 10, "t": 60, "b": 10})
+    return figure
+
+
+def per_class_bars(precision: np.ndarray, recall: np.ndarray, f1: np.ndarray, height: int = 320) -> go.Figure:
+    figure = go.Figure()
+    digits = [str(d) for d in range(len(precision))]
+    for name, values in (("precision", precision), ("recall", recall), ("F1", f1)):
+        figure.add_bar(x=digits, y=values, name=name)
+    low = float(min(np.min(precision), np.min(recall), np.min(f1)))
+    figure.update_yaxes(range=[max(low - 0.02, 0), 1], tickformat=".0%")
+    figure.update_xaxes(title_text="digit", type="category")
+    figure.update_layout(barmode="group", height=height, margin={"l": 10, "r": 10, "t": 10, "b": 10})
+    return figure
+
+
+def confusion_difference(first: np.ndarray, second: np.ndarray, names: tuple[str, str],
+                         height: int = 480) -> go.Figure:
+    """Where two models' mistakes differ: second minus first, off the diagonal only."""
+    difference = (np.asarray(second) - np.asarray(first)).astype(float)
+    np.fill_diagonal(difference, np.nan)
+    digits = [str(d) for d in range(difference.shape[0])]
+    limit = max(float(np.nanmax(np.abs(difference))), 1)
+    hover = [
+        [
+            ""
+            if t == p
+            else f"{t} mistaken for {p}: {int(first[t][p])} by {names[0]}, {int(second[t][p])} by {names[1]}"
+            for p in range(difference.shape[1])
+        ]
+        for t in range(difference.shape[0])
+    ]
+    figure = go.Figure(
+        go.Heatmap(z=difference, x=digits, y=digits, colorscale="RdBu_r", zmid=0, zmin=-limit, zmax=limit,
+                   text=np.nan_to_num(difference).astype(int), texttemplate="%{text}", hovertext=hover,
+                   hoverinfo="text", xgap=2, ygap=2, colorbar={"title": f"more by<br>{names[1]}"})
+    )
+    figure.update_xaxes(title_text="predicted digit", side="top", type="category")
+    figure.update_yaxes(title_text="true digit", autorange="reversed", type="category")
+    figure.update_layout(height=height, margin={"l": 10, "r": 10, "t": 60, "b": 10})
+    return figure
+
+
+def probability_bars(probabilities: Sequence[float], height: int = 260) -> go.Figure:
+    """The model's probability for each digit, the chosen one highlighted."""
+    values = np.asarray(probabilities, dtype=float)
+    colours = ["#e4572e" if digit == values.argmax() else "#9fb3c8" for digit in range(len(values))]
+    figure = go.Figure(
+        go.Bar(x=[str(d) for d in range(len(values))], y=values, marker_color=colours,
+               text=[f"{v:.0%}" if v >= 0.01 else "" for v in values], textposition="outside",
+               hovertemplate="digit %{x}: %{y:.1%}<extra></extra>")
+    )
+    figure.update_yaxes(range=[0, 1.15], tickformat=".0%", title_text="probability")
+    figure.update_xaxes(type="category", title_text="digit")
+    figure.update_layout(height=height, margin={"l": 10, "r": 10, "t": 10, "b": 10})
+    return figure
