@@ -1,0 +1,104 @@
+"""Draw: a digit (or a number) drawn on the canvas, read by the current model after each stroke."""
+
+import hashlib
+
+import streamlit as st
+
+from digits.charts import enlarge, probability_bars
+from digits.feedback import FeedbackError, default_drawings_dir, load_drawings, right_share, save_drawing
+from digits.predict import Reading, read_digits
+from digits.preprocess import preprocess_canvas
+from ui import canvas, state
+
+st.title("Draw a digit", anchor=False)
+st.caption(
+    "Draw a digit from 0 to 9 with your mouse or finger, as large as you like, anywhere on the black square. "
+    "Several digits side by side are read as a number. The model reads your drawing after every stroke."
+)
+
+run = state.current_run()
+if run is None:
+    st.info("There is no model to read your drawing yet: train one first.")
+    st.page_link("app_pages/train.py", label="Train a model (about a minute)", icon=":material/model_training:")
+    st.stop()
+model = state.load_model_or_explain(run)
+if model is None:
+    st.stop()
+st.caption(f"Reading with **{run.name}**. Choose another model in the sidebar.")
+
+st.session_state.setdefault("draw_canvas_version", 0)
+st.session_state.setdefault("draw_session_right", [0, 0])  # right, total: this visit's drawings
+
+
+def clear_canvas() -> None:
+    # A new key gives a fresh, empty canvas (and so no prediction).
+    st.session_state.draw_canvas_version += 1
+
+
+canvas_col, result_col = st.columns([1, 1.25], gap="large")
+with canvas_col:
+    rgba = canvas.drawing_canvas(key=f"draw_canvas_{st.session_state.draw_canvas_version}")
+    st.button("Clear", on_click=clear_canvas, key="draw_clear", icon=":material/ink_eraser:")
+
+digit_images = preprocess_canvas(rgba) if rgba is not None else []
+reading: Reading | None = read_digits(state.predictor(run), digit_images)
+
+with result_col:
+    prediction_col, confidence_col = st.columns(2)
+    if reading is None:
+        prediction_col.metric("Prediction", "–")
+        confidence_col.metric("Confidence", "–")
+        st.info("Draw a digit on the black square. The model's reading appears here.", icon=":material/draw:")
+    else:
+        prediction_col.metric("Prediction", reading.text)
+        confidence_col.metric(
+            "Confidence", f"{reading.confidence:.0%}",
+            help="How sure the model is" + (" that every digit is right." if len(digit_images) > 1 else "."),
+        )
+        if reading.confidence < 0.6:
+            st.warning("The model is unsure. Try drawing larger and clearer, or check how it was read below.")
+        tabs = st.tabs([f"Digit {i + 1}: {p.digit}" for i, p in enumerate(reading.predictions)]) \
+            if len(reading.predictions) > 1 else [st.container()]
+        for index, (tab, image, prediction) in enumerate(
+            zip(tabs, digit_images, reading.predictions, strict=True)
+        ):
+            with tab:
+                chart_col, image_col = st.columns([2, 1])
+                chart_col.plotly_chart(probability_bars(prediction.probabilities), key=f"draw_bars_{index}",
+                                       config={"displayModeBar": False})
+                image_col.image(enlarge(image, 6), caption="What the model sees: 28×28 pixels, as in MNIST",
+                                width=168)
+
+if reading is not None and rgba is not None:
+    st.divider()
+    drawing_id = hashlib.sha1(rgba.tobytes()).hexdigest()
+    if st.session_state.get("draw_feedback_for") == drawing_id:
+        st.success("Thanks! Your drawing was saved with its right answer.")
+    else:
+        st.markdown("**Was it right?** Your answer is saved with the drawing, to measure and improve the model.")
+        right_col, truth_col, save_col = st.columns([1, 2, 1], vertical_alignment="bottom")
+        answer = None
+        if right_col.button(f"Yes, it is {reading.text}", key="draw_right"):
+            answer = reading.text
+        truth = truth_col.text_input("No, it was a ...", key="draw_truth", max_chars=12,
+                                     placeholder="type the right digit(s)")
+        if save_col.button("Save answer", key="draw_save", disabled=not truth):
+            answer = truth.strip()
+        if answer is not None:
+            try:
+                save_drawing(default_drawings_dir(), rgba, answer, reading.text, run.name)
+            except FeedbackError as error:
+                st.error(str(error))
+            else:
+                right, total = st.session_state.draw_session_right
+                st.session_state.draw_session_right = [right + (answer == reading.text), total + 1]
+                st.session_state.draw_feedback_for = drawing_id
+                st.rerun()
+
+right, total = st.session_state.draw_session_right
+if total:
+    saved_right, saved_total = right_share(load_drawings(default_drawings_dir()), run.name)
+    st.caption(
+        f"Right on your drawings: **{right} of {total}** this visit; {saved_right} of {saved_total} "
+        f"drawings saved on this server for {run.name}."
+    )

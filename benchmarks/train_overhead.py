@@ -1,0 +1,68 @@
+"""Cost of the live recorder and background job: the seed MLP trained through TrainingJob (per-batch
+recording under a lock, a UI thread reading snapshots once a second) against plain ``model.fit``,
+alternating in one process. Also the process's memory while training.
+
+    python benchmarks/train_overhead.py [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import keras
+
+from digits.data import load_mnist
+from digits.models import build_model, default_hyperparameters
+from digits.training import TrainingJob, new_metrics, split_validation
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def plain_fit(hp, data) -> float:
+    x_train, y_train, x_val, y_val = split_validation(data, hp.validation_split)
+    model = build_model(hp, new_metrics(hp, len(y_train)).steps_per_epoch)
+    started = time.perf_counter()
+    model.fit(x_train, y_train, batch_size=hp.batch_size, epochs=hp.epochs, validation_data=(x_val, y_val),
+              verbose=0)
+    return time.perf_counter() - started
+
+
+def through_job(hp, data, peak: list[float]) -> float:
+    job = TrainingJob(hp, "overhead", lambda: data).start()
+    while not job.wait(1.0):  # what the Train page's live view does
+        job.snapshot()
+        peak.append(rss_mb())
+    record = job.snapshot().record
+    assert record is not None, job.snapshot().error
+    return record.training_seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    data = load_mnist()
+    hp = default_hyperparameters("mlp", epochs=3, batch_size=128)
+    keras.utils.set_random_seed(0)
+    plain_fit(hp, data)  # warm up TensorFlow once so neither side pays for it
+    plain, job, peak = [], [], [rss_mb()]
+    for _ in range(args.repeats):
+        plain.append(plain_fit(hp, data))
+        job.append(through_job(hp, data, peak))
+    print(f"seed MLP, {hp.epochs} epochs, batch {hp.batch_size}, {args.repeats} runs each, alternating")
+    for label, seconds in (("plain model.fit", plain), ("TrainingJob with live recorder", job)):
+        print(f"{label:<32} median {statistics.median(seconds):6.2f} s  runs {[round(s, 2) for s in seconds]}")
+    print(f"ratio job / plain: {statistics.median(job) / statistics.median(plain):.3f}")
+    print(f"process RSS while training: peak {max(peak):.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,225 @@
+"""AppTest: the pages' controls and states, in-process, without a browser."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import PROJECT_ROOT
+from digits.data import Mnist
+from digits.models import default_hyperparameters
+from digits.store import ModelStore
+from digits.training import TrainingJob
+
+APP = str(PROJECT_ROOT / "streamlit_app.py")
+
+
+@pytest.fixture(autouse=True)
+def sample_data(sample_data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DIGITS_DATA_DIR", str(sample_data_dir))
+
+
+def app(page: str | None = None, current_model: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    if current_model:
+        at.session_state["current_model"] = current_model
+    at.run()
+    if page:
+        at.switch_page(page)
+        at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def train_run(sample: Mnist, name: str, **settings: object) -> str:
+    hp = default_hyperparameters("mlp", **{"epochs": 1, "batch_size": 100, **settings})
+    job = TrainingJob(hp, name, lambda: sample, ModelStore()).start()
+    assert job.wait(120)
+    assert job.snapshot().status == "finished", job.snapshot().error
+    return name
+
+
+def wait_until_done(job: TrainingJob, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not job.snapshot().done and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert job.snapshot().done
+
+
+def test_home_explains_the_app_and_lists_saved_runs(sample: Mnist) -> None:
+    at = app()
+    assert "No model has been trained yet" in at.info[0].value
+    train_run(sample, "first-run")
+    at = app()
+    assert at.title[0].value.endswith("digits")
+    table = at.dataframe[0].value
+    assert table["Name"].tolist()[0] == "▶ first-run"
+    assert at.sidebar.selectbox(key="sidebar_model").value == "first-run"
+
+
+def test_train_page_controls_explain_themselves() -> None:
+    at = app("app_pages/train.py")
+    epochs = at.slider(key="train_epochs")
+    assert epochs.label == "Epochs" and epochs.min == 1 and epochs.max == 30
+    batch = at.select_slider(key="train_batch_size")
+    assert batch.label == "Batch size" and batch.options == ["16", "32", "64", "128", "256", "512", "1024"]
+    for widget in [epochs, batch, at.select_slider(key="train_learning_rate"), at.slider(key="train_dropout"),
+                   at.toggle(key="train_augment"), at.radio(key="train_model"), at.text_input(key="train_name")]:
+        assert widget.help, f"{widget.label} has no help text"
+    assert at.button(key="train_stop").disabled
+    # Switching the kind of network loads that kind's defaults.
+    at.radio(key="train_model").set_value("cnn").run()
+    assert at.select_slider(key="train_batch_size").value == default_hyperparameters("cnn").batch_size
+    assert at.text_input(key="train_name").value.startswith("cnn-")
+
+
+def test_start_trains_shows_figures_saves_and_makes_it_current() -> None:
+    at = app("app_pages/train.py")
+    at.slider(key="train_epochs").set_value(2)
+    at.select_slider(key="train_batch_size").set_value(128)
+    at.text_input(key="train_name").set_value("from-the-page")
+    at.button(key="train_start").click().run()
+    assert not at.exception
+    job_id = at.session_state["train_job_id"]
+    from ui.state import job_registry
+
+    job = job_registry().get(job_id)
+    assert job is not None
+    assert at.button(key="train_start").disabled  # one run at a time per session
+    wait_until_done(job)
+    at.run()
+    assert not at.exception
+    metrics = {metric.label: metric.value for metric in at.metric}
+    assert metrics["Epoch"] == "2 / 2"
+    assert float(metrics["Loss"]) > 0
+    assert metrics["Accuracy"].endswith("%")
+    assert "Saved as **from-the-page**" in at.success[0].value
+    assert at.sidebar.selectbox(key="sidebar_model").value == "from-the-page"
+    assert ModelStore().exists("from-the-page")
+    assert at.query_params["job"] == job_id  # so a browser refresh finds the run again
+
+
+def test_a_waiting_run_says_so_and_can_be_cancelled(sample: Mnist) -> None:
+    from ui.state import job_registry
+
+    registry = job_registry()
+    blockers = [threading.Event() for _ in range(registry.max_running)]
+    held = 0
+    for _ in blockers:  # occupy every slot, as other people's runs would
+        if registry._slots.acquire(timeout=5):
+            held += 1
+    try:
+        at = app("app_pages/train.py")
+        at.button(key="train_start").click().run()
+        assert "Waiting for a free training slot" in at.info[0].value
+        assert at.button(key="train_stop").label == "Cancel"
+        at.button(key="train_stop").click().run()
+        job = registry.get(at.session_state["train_job_id"])
+        assert job is not None and job.wait(5)
+        at.run()
+        assert "Cancelled" in at.info[0].value
+    finally:
+        for _ in range(held):
+            registry._slots.release()
+
+
+def test_saved_runs_compare_and_delete_with_confirmation(sample: Mnist) -> None:
+    train_run(sample, "run-a")
+    train_run(sample, "run-b", learning_rate=0.01)
+    at = app("app_pages/train.py")
+    assert at.dataframe[0].value["Name"].tolist()[:2] == ["run-b", "run-a"]
+    at.session_state["train_confirm_delete"] = ["run-a"]
+    at.run()
+    assert "for good" in at.warning[0].value
+    at.button(key="train_delete_yes").click().run()
+    assert not at.exception
+    assert [run.name for run in ModelStore().list() if run.name != "default"] == ["run-b"]
+
+
+def test_evaluate_without_models_points_to_train(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr("digits.store.BUILTIN_DEFAULT_DIR", tmp_path / "no-default")
+    monkeypatch.setattr("ui.state.store", lambda: ModelStore(builtin=None))
+    at = app("app_pages/evaluate.py")
+    assert "no trained model" in at.info[0].value
+
+
+def test_evaluate_shows_figures_and_a_chosen_cell_fills_the_gallery(sample: Mnist) -> None:
+    train_run(sample, "to-evaluate")
+    at = app("app_pages/evaluate.py")
+    at.selectbox(key="evaluate_run").set_value("to-evaluate").run()
+    assert not at.exception
+    figures = {metric.label: metric.value for metric in at.metric}
+    assert figures["Test accuracy"].endswith("%")
+    assert figures["Mistakes"].endswith("of 500 wrong")
+    wrong = int(figures["Mistakes"].split()[0])
+    assert "Most frequent mistakes" in at.markdown[0].value or any(
+        "taken for" in block.value for block in at.markdown)
+    from ui.state import evaluation, usable_runs
+
+    run = next(run for run in usable_runs() if run.name == "to-evaluate")
+    true, predicted, count = evaluation(run).confused_pairs(1)[0]
+    at.selectbox(key="evaluate_true").set_value(str(true))
+    at.selectbox(key="evaluate_predicted").set_value(str(predicted)).run()
+    assert not at.exception
+    headings = [block.value for block in at.markdown if "mistake" in block.value]
+    assert any(f"{count} mistake" in heading for heading in headings), headings
+    assert wrong >= count
+
+
+def test_evaluate_survives_a_damaged_model_file(sample: Mnist) -> None:
+    train_run(sample, "damaged")
+    (ModelStore().root / "damaged" / "model.keras").write_bytes(b"not a model")
+    at = app("app_pages/evaluate.py")
+    at.selectbox(key="evaluate_run").set_value("damaged").run()
+    assert not at.exception
+    assert "cannot be used" in at.error[0].value
+
+
+def canvas_returning(image: np.ndarray | None):
+    return lambda key: image
+
+
+def test_draw_reads_a_crafted_canvas_and_says_so_when_empty(sample: Mnist, monkeypatch: pytest.MonkeyPatch) -> None:
+    from digits.drawn import render_strokes
+
+    blank = np.zeros((280, 280, 4), dtype=np.uint8)
+    blank[..., 3] = 255
+    monkeypatch.setattr("ui.canvas.drawing_canvas", canvas_returning(blank))
+    at = app("app_pages/draw.py", current_model=train_run(sample, "reader", epochs=3))
+    assert {m.label: m.value for m in at.metric}["Prediction"] == "–"
+    assert "Draw a digit" in at.info[0].value
+
+    # A "7" drawn as two strokes, and "17" side by side.
+    seven = [((200, 100), (800, 100), (450, 900)), ((300, 500), (700, 500))]
+    one = [((500, 50), (500, 950))]
+    monkeypatch.setattr("ui.canvas.drawing_canvas", canvas_returning(render_strokes(seven)))
+    at.run()
+    assert not at.exception
+    figures = {m.label: m.value for m in at.metric}
+    assert len(figures["Prediction"]) == 1 and figures["Confidence"].endswith("%")
+    both = np.maximum(render_strokes(one, box=(20, 60, 120)), render_strokes(seven, box=(140, 60, 120)))
+    monkeypatch.setattr("ui.canvas.drawing_canvas", canvas_returning(both))
+    at.run()
+    assert len({m.label: m.value for m in at.metric}["Prediction"]) == 2
+
+
+def test_draw_feedback_is_saved(sample: Mnist, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from digits.drawn import render_strokes
+    from digits.feedback import load_drawings
+
+    monkeypatch.setenv("DIGITS_DRAWINGS_DIR", str(tmp_path / "drawings"))
+    monkeypatch.setattr("ui.canvas.drawing_canvas",
+                        canvas_returning(render_strokes([((500, 50), (500, 950))])))
+    at = app("app_pages/draw.py", current_model=train_run(sample, "reader"))
+    at.text_input(key="draw_truth").set_value("1").run()
+    at.button(key="draw_save").click().run()
+    assert not at.exception
+    saved = load_drawings(tmp_path / "drawings")
+    assert [drawing.label for drawing in saved] == ["1"]
+    assert len(list((tmp_path / "drawings").glob("*.png"))) == 1
+    assert "Right on your drawings" in at.caption[-1].value

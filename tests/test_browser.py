@@ -1,0 +1,205 @@
+"""The app in real Chromium against a real server: what only a browser shows.
+
+Training runs on full MNIST where DIGITS_DATA_DIR has it (CI), else on the committed sample.
+Screenshots land in test-artifacts/ for a person to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import statistics
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from browser import CHROMIUM, CHROMIUM_ARGS, chromium_available, screenshot, streamlit_server
+from conftest import SAMPLE_NPZ, SHARED_DATA
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not chromium_available(), reason="needs Debian's chromium (apt-get install chromium)"),
+]
+playwright = pytest.importorskip("playwright.sync_api")
+
+DRAWN_1000 = Path(os.environ.get("DIGITS_DRAWN_DATA") or SHARED_DATA / "unipen" / "unipen_digits_dev_1000.json.gz")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    data_dir = os.environ.get("DIGITS_DATA_DIR")
+    if not data_dir or not Path(data_dir).is_dir():
+        data_dir = str(tmp_path_factory.mktemp("data"))
+        (Path(data_dir) / "mnist.npz").write_bytes(SAMPLE_NPZ.read_bytes())
+    env = {
+        "DIGITS_DATA_DIR": data_dir,
+        "DIGITS_MODELS_DIR": str(tmp_path_factory.mktemp("models")),
+        "DIGITS_DRAWINGS_DIR": str(tmp_path_factory.mktemp("drawings")),
+        "DIGITS_DRAWN_DATA": str(DRAWN_1000),
+    }
+    with streamlit_server(env) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with playwright.sync_playwright() as driver:
+        chromium = driver.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, server: str):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    yield page
+    context.close()
+
+
+def metric(page, label: str) -> str:
+    """The value of the st.metric with this label ('' while it is absent)."""
+    locator = page.locator("[data-testid=stMetric]").filter(
+        has=page.locator("[data-testid=stMetricLabel]", has_text=re.compile(f"^{re.escape(label)}$"))
+    )
+    if locator.count() == 0:
+        return ""
+    return locator.first.locator("[data-testid=stMetricValue]").inner_text().strip()
+
+
+def wait_for(condition, timeout: float, what: str) -> float:
+    """Poll ``condition`` until true; return the seconds it took."""
+    started = time.monotonic()
+    while not condition():
+        if time.monotonic() - started > timeout:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(0.1)
+    return time.monotonic() - started
+
+
+def assert_no_exception(page) -> None:
+    errors = page.locator("[data-testid=stException]")
+    assert errors.count() == 0, errors.first.inner_text()
+
+
+def open_page(page, url: str) -> None:
+    page.goto(url)
+    page.wait_for_selector("[data-testid=stApp]")
+    page.wait_for_selector("h1")
+    time.sleep(1.0)  # let the first run settle before pressing anything, as a person would
+
+
+def go_via_sidebar(page, title: str) -> None:
+    page.locator("[data-testid=stSidebarNav] a", has_text=title).click()
+    page.wait_for_selector(f"h1:has-text('{title.split()[0]}')")
+    time.sleep(1.0)
+
+
+def set_slider_to_max(page, label: str) -> None:
+    slider = page.locator("[data-testid=stSlider]").filter(has_text=label).locator("[role=slider]")
+    slider.click()
+    slider.press("End")
+    time.sleep(0.5)
+
+
+def test_train_live_survives_navigation_and_stops(page, server: str) -> None:
+    open_page(page, f"{server}/train")
+    page.get_by_role("button", name="Start training").click()
+    wait_for(lambda: metric(page, "Epoch") != "", 60, "the Epoch figure")
+    first_progress = page.locator("[data-testid=stProgress]").inner_text()
+    wait_for(lambda: page.locator("[data-testid=stProgress]").inner_text() != first_progress
+             or page.locator("[data-testid=stAlertContentSuccess]").count() > 0, 30, "the progress to move")
+    screenshot(page, "train-running")
+    assert page.locator("[data-testid=stPlotlyChart]").count() >= 1
+
+    # Leave mid-run and come back: the run and its curves are still there.
+    go_via_sidebar(page, "Evaluate")
+    go_via_sidebar(page, "Train")
+    wait_for(lambda: metric(page, "Epoch") != "", 15, "the Epoch figure after coming back")
+    assert page.locator("[data-testid=stPlotlyChart]").count() >= 1
+    wait_for(lambda: page.locator("[data-testid=stAlertContentSuccess]").count() > 0, 300, "the run to finish")
+    assert "Saved as" in page.locator("[data-testid=stAlertContentSuccess]").inner_text()
+    run_name = re.search(r"Saved as (\S+):", page.locator("[data-testid=stAlertContentSuccess]").inner_text())[1]
+    # The finished run is the current model, shown in the sidebar on every page.
+    wait_for(lambda: run_name in page.locator("[data-testid=stSidebar]").inner_text(), 10, "the sidebar model")
+    screenshot(page, "train-finished")
+
+    # A long run, stopped: it ends within seconds and the model trained so far is kept.
+    page.reload()
+    page.wait_for_selector("h1")
+    time.sleep(1.0)
+    set_slider_to_max(page, "Epochs")
+    page.get_by_role("button", name="Start training").click()
+    wait_for(lambda: metric(page, "Epoch") != "", 60, "the long run to start")
+    time.sleep(2.0)
+    page.get_by_role("button", name="Stop").click()
+    seconds = wait_for(lambda: page.locator("text=Stopped early").count() > 0, 20, "the run to stop")
+    print(f"stop took {seconds:.1f} s")
+    screenshot(page, "train-stopped")
+    assert_no_exception(page)
+
+
+def test_evaluate_shows_heatmap_and_gallery(page, server: str) -> None:
+    open_page(page, f"{server}/evaluate")
+    page.wait_for_selector("[data-testid=stPlotlyChart] .heatmaplayer", timeout=120_000)
+    page.wait_for_selector("[data-testid=stImage] img")
+    assert metric(page, "Test accuracy").endswith("%")
+    assert page.locator("[data-testid=stImage] img").count() >= 1
+    assert page.locator("[data-testid=stPlotlyChart] .heatmaplayer .hm").count() >= 1
+    screenshot(page, "evaluate")
+    assert_no_exception(page)
+
+
+def draw_strokes(page, strokes: list[list[tuple[float, float]]]) -> float:
+    """Replay strokes (canvas pixels) as mouse drags; return the time of the last mouse-up."""
+    box = page.locator("canvas.upper-canvas").bounding_box()
+    released = 0.0
+    for stroke in strokes:
+        page.mouse.move(box["x"] + stroke[0][0], box["y"] + stroke[0][1])
+        page.mouse.down()
+        for x, y in stroke[1:]:
+            page.mouse.move(box["x"] + x, box["y"] + y)
+        page.mouse.up()
+        released = time.monotonic()
+        time.sleep(0.05)
+    return released
+
+
+def test_draw_reads_real_drawings_clears_and_keeps_top_right_strokes(page, server: str) -> None:
+    from digits.drawn import load_drawn_digits, random_box, strokes_to_canvas_points
+
+    if not DRAWN_1000.is_file():
+        pytest.skip(f"no pen-drawn digits at {DRAWN_1000}")
+    open_page(page, f"{server}/draw")
+    page.wait_for_selector("canvas.upper-canvas")
+    time.sleep(1.0)
+    assert metric(page, "Prediction") == "–"
+    drawn = load_drawn_digits(DRAWN_1000)
+    rng = np.random.default_rng(1)
+    chosen = [drawn[i] for i in rng.choice(len(drawn), size=20, replace=False)]
+    right, latencies = 0, []
+    for digit in chosen:
+        released = draw_strokes(page, strokes_to_canvas_points(digit.strokes, random_box(rng)))
+        wait_for(lambda: metric(page, "Prediction") not in ("", "–"), 15, "a prediction")
+        latencies.append(time.monotonic() - released)
+        right += metric(page, "Prediction") == str(digit.label)
+        if digit is chosen[0]:
+            screenshot(page, "draw-digit")
+        page.get_by_role("button", name="Clear").click()
+        wait_for(lambda: metric(page, "Prediction") == "–", 15, "the cleared prediction")
+        time.sleep(0.3)
+    print(f"read {right} of {len(chosen)} drawings right; mouse-up to prediction median "
+          f"{statistics.median(latencies) * 1000:.0f} ms")
+    assert right >= 0.8 * len(chosen)
+
+    # A quick stroke starting in the top right corner (where the toolbar used to hide) is drawn.
+    started = time.monotonic()
+    draw_strokes(page, [[(268.0, 4.0), (262.0, 60.0), (255.0, 140.0)]])
+    wait_for(lambda: metric(page, "Prediction") not in ("", "–"), 15, "the top-right stroke to be read")
+    assert time.monotonic() - started < 15
+    screenshot(page, "draw-top-right")
+    assert_no_exception(page)

@@ -1,0 +1,46 @@
+"""The Evaluate page's "drawn digits" score: real pen-drawn digits read through the Draw page's path."""
+
+from __future__ import annotations
+
+import os
+
+import streamlit as st
+
+from digits.drawn import DRAWN_DATA_ENV, DrawnDataError, load_drawn_digits
+from digits.evaluation import DrawnSet, render_drawn_set, score_drawn
+from digits.store import StoredRun
+from ui import state
+
+
+@st.cache_resource(show_spinner="Drawing 1,000 handwritten digits on the canvas...")
+def _drawn_set(path: str) -> DrawnSet:
+    # The same drawings for every model, so their scores compare.
+    return render_drawn_set(load_drawn_digits(path), seed=0)
+
+
+def drawn_digits_section(run: StoredRun) -> None:
+    path = os.environ.get(DRAWN_DATA_ENV)
+    st.subheader("Reading digits drawn with a pen")
+    if not path:
+        st.caption(
+            f"Not measured here: set {DRAWN_DATA_ENV} to a file of pen-drawn digits (UNIPEN strokes) to see how "
+            "well this model reads digits drawn like on the Draw page."
+        )
+        return
+    try:
+        drawn = _drawn_set(path)
+    except (DrawnDataError, OSError) as error:
+        st.warning(f"The pen-drawn digits could not be read, so this score is missing: {error}")
+        return
+    score = score_drawn(state.predictor(run)(drawn.images), drawn)
+    st.metric(
+        "Drawn digits read right",
+        f"{score.accuracy:.1%}",
+        help=f"{score.count:,} digits drawn with a pen by {score.writers} other people, placed anywhere on the "
+        "canvas at different sizes, and prepared exactly as the Draw page prepares your drawing.",
+    )
+    st.caption(
+        "Why this differs from test accuracy: MNIST's test digits were scanned from paper and prepared by its "
+        "makers, while these were drawn live on a tablet by other people, with other pens and habits, as you "
+        "draw on the Draw page. It is the better guide to how well the model will read *your* drawings."
+    )

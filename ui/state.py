@@ -1,0 +1,190 @@
+"""Cached resources and per-session state for the pages.
+
+Caches follow the GUIDE: ``st.cache_resource`` for big read-only objects (MNIST arrays, loaded
+models, evaluations, the job registry), keyed by run name *and* creation time so a replaced run
+never serves a stale model. Nothing returned from a cache is mutated.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from typing import TYPE_CHECKING
+
+import streamlit as st
+
+from digits.data import DataError, Mnist, load_mnist
+from digits.store import DEFAULT_RUN, ModelStore, StoredRun, StoreError
+from digits.training import JobRegistry, TrainingJob
+
+if TYPE_CHECKING:
+    import keras
+
+    from digits.evaluation import Evaluation
+    from digits.predict import ProbabilityFunction
+
+MAX_JOBS_ENV = "DIGITS_MAX_TRAINING_JOBS"
+CURRENT_MODEL_KEY = "current_model"
+JOB_KEY = "train_job_id"
+PICKER_KEY = "sidebar_model"
+
+
+def store() -> ModelStore:
+    return ModelStore()
+
+
+@st.cache_resource(show_spinner="Loading the MNIST digits...")
+def _cached_mnist() -> Mnist:
+    return load_mnist()
+
+
+def mnist() -> Mnist:
+    """MNIST, or a clear message on the page and the script stops (nothing below can work)."""
+    try:
+        return _cached_mnist()
+    except DataError as error:
+        st.error(f"**The MNIST digits could not be loaded.**\n\n```\n{error}\n```")
+        st.stop()
+        raise  # unreachable: st.stop() raises; keeps type checkers honest
+
+
+@st.cache_resource(max_entries=8, show_spinner="Loading the model...")
+def _cached_model(name: str, created: str) -> keras.Model:
+    return store().load(name)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _cached_predictor(name: str, created: str) -> ProbabilityFunction:
+    from digits.predict import make_predictor
+
+    return make_predictor(_cached_model(name, created))
+
+
+@st.cache_resource(max_entries=8, show_spinner="Testing the model on 10,000 digits...")
+def _cached_evaluation(name: str, created: str) -> Evaluation:
+    from digits.evaluation import evaluate
+
+    data = _cached_mnist()
+    return evaluate(_cached_model(name, created), data.x_test, data.y_test)
+
+
+def model(run: StoredRun) -> keras.Model:
+    """The run's model; StoreError (with a message for the page) when its file is damaged."""
+    assert run.record is not None
+    return _cached_model(run.name, run.record.created)
+
+
+def predictor(run: StoredRun) -> ProbabilityFunction:
+    assert run.record is not None
+    return _cached_predictor(run.name, run.record.created)
+
+
+def evaluation(run: StoredRun) -> Evaluation:
+    assert run.record is not None
+    return _cached_evaluation(run.name, run.record.created)
+
+
+def forget_run(name: str) -> None:
+    """Drop every cached object of a run (after it is deleted)."""
+    for cached in (_cached_model, _cached_predictor, _cached_evaluation):
+        cached.clear()
+    if st.session_state.get(CURRENT_MODEL_KEY) == name:
+        del st.session_state[CURRENT_MODEL_KEY]
+        st.query_params.pop("model", None)
+
+
+@st.cache_resource
+def job_registry() -> JobRegistry:
+    """One registry per server, shared by every session, so jobs outlive reruns and refreshes."""
+    return JobRegistry(max_running=int(os.environ.get(MAX_JOBS_ENV) or 2))
+
+
+def session_owner() -> str:
+    return st.session_state.setdefault("session_owner", uuid.uuid4().hex)
+
+
+def current_job() -> TrainingJob | None:
+    """This session's training job, found again through the URL after a browser refresh."""
+    job_id = st.session_state.get(JOB_KEY) or st.query_params.get("job")
+    job = job_registry().get(job_id) if job_id else None
+    if job is not None:
+        st.session_state[JOB_KEY] = job.job_id
+    return job
+
+
+def remember_job(job: TrainingJob) -> None:
+    st.session_state[JOB_KEY] = job.job_id
+    st.query_params["job"] = job.job_id
+
+
+def usable_runs() -> list[StoredRun]:
+    return [run for run in store().list() if run.record is not None]
+
+
+def current_run() -> StoredRun | None:
+    """The model Evaluate and Draw use: the person's choice, else the shipped default model (trained to
+    read drawings well), else the newest saved run."""
+    runs = usable_runs()
+    by_name = {run.name: run for run in runs}
+    wanted = st.session_state.get(CURRENT_MODEL_KEY) or st.query_params.get("model")
+    for name in (wanted, DEFAULT_RUN):
+        if name in by_name:
+            return by_name[name]
+    return runs[0] if runs else None
+
+
+def set_current_model(name: str) -> None:
+    st.session_state[CURRENT_MODEL_KEY] = name
+    st.query_params["model"] = name
+
+
+def run_label(run: StoredRun) -> str:
+    record = run.record
+    if record is None:
+        return f"{run.name} (damaged)"
+    accuracy = record.test_accuracy
+    kind = record.hyperparameters.get("model", "?").upper()
+    if run.name == DEFAULT_RUN:
+        kind += ", ships with the app"
+    return f"{run.name} · {kind}" + (f" · {accuracy:.1%} on test digits" if accuracy is not None else "")
+
+
+def adopt_finished_run() -> None:
+    """Once this session's training run has been saved, it becomes the current model (once only, so
+    the person can still switch away from it)."""
+    job = current_job()
+    snapshot = job.snapshot() if job else None
+    if snapshot and snapshot.record and st.session_state.get("adopted_job") != snapshot.job_id:
+        st.session_state.adopted_job = snapshot.job_id
+        set_current_model(snapshot.record.name)
+
+
+def model_picker() -> StoredRun | None:
+    """The sidebar's "Current model" choice, shown on every page."""
+    adopt_finished_run()
+    runs = usable_runs()
+    current = current_run()
+    with st.sidebar:
+        if not runs:
+            st.caption("No trained model yet. Train one on the **Train** page.")
+            return None
+        names = [run.name for run in runs]
+        # Follow the current model when it changes elsewhere (a run just finished, a deletion).
+        st.session_state[PICKER_KEY] = current.name if current else names[0]
+        chosen = st.selectbox(
+            "Current model",
+            names,
+            format_func=lambda name: run_label(runs[names.index(name)]),
+            help="The model the Evaluate and Draw pages use. A new training run becomes the current model.",
+            key=PICKER_KEY,
+            on_change=lambda: set_current_model(st.session_state[PICKER_KEY]),
+        )
+        return runs[names.index(chosen)]
+
+
+def load_model_or_explain(run: StoredRun) -> keras.Model | None:
+    try:
+        return model(run)
+    except StoreError as error:
+        st.error(f"**This model cannot be used.** {error}\n\nPick another one, or train a new one.")
+        return None
