@@ -155,7 +155,7 @@ def show_outcome(snapshot: Snapshot) -> None:
         record = snapshot.record
         st.success(
             f"**{snapshot.status_text}.** Saved as **{record.name}**: it read "
-            f"{record.test['accuracy']:.2%} of the 10,000 test digits right "
+            f"{record.test['accuracy']:.2%} of the {record.test['count']:,} test digits right "
             f"({record.test['wrong']} wrong), after {record.training_seconds:.0f} s of training. "
             "It is now the current model for Evaluate and Draw."
         )

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -9,7 +10,7 @@ from conftest import tiny_split
 from digits.data import Mnist
 from digits.models import build_model, default_hyperparameters
 from digits.store import ModelStore
-from digits.training import TrainingJob, make_recorder, new_metrics, train
+from digits.training import AlreadyTraining, JobRegistry, TrainingJob, make_recorder, new_metrics, train
 
 
 def test_one_epoch_lowers_the_loss_and_records_every_batch(sample: Mnist) -> None:
@@ -110,3 +111,20 @@ def test_job_waiting_for_a_slot_can_be_cancelled(sample: Mnist) -> None:
     assert job.snapshot().status == "cancelled"
     slots.release()
     assert slots.acquire(blocking=False)  # the cancelled job did not keep a slot
+
+
+def test_registry_refuses_a_second_run_per_session_and_caps_the_server(sample: Mnist) -> None:
+    registry = JobRegistry(max_running=1)
+    first = registry.submit("alice", default_hyperparameters("mlp", epochs=30), "a", lambda: sample, None)
+    with pytest.raises(AlreadyTraining):
+        registry.submit("alice", default_hyperparameters("mlp"), "again", lambda: sample, None)
+    second = registry.submit("bob", default_hyperparameters("mlp", epochs=1), "b", lambda: sample, None)
+    time.sleep(1.0)
+    assert second.snapshot().status == "waiting"  # the one slot is alice's
+    assert registry.get(first.job_id) is first and registry.get("nope") is None
+    first.stop()
+    assert first.wait(60) and second.wait(120)
+    assert first.snapshot().status == "stopped" and second.snapshot().status == "finished"
+    # Once alice's run ended she may start another.
+    third = registry.submit("alice", default_hyperparameters("mlp", epochs=1), "c", lambda: sample, None)
+    assert third.wait(120)
