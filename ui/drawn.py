@@ -39,6 +39,13 @@ def drawn_digits_section(run: StoredRun) -> None:
         help=f"{score.count:,} digits drawn with a pen by {score.writers} other people, placed anywhere on the "
         "canvas at different sizes, and prepared exactly as the Draw page prepares your drawing.",
     )
+    held_out = run.record.drawn.get("held_out_accuracy") if run.record else None
+    if held_out is not None:
+        st.caption(
+            f"This model learned from pen-drawn digits too, by other writers; some of the drawings above are by "
+            f"people it learned from. On {run.record.drawn['held_out_count']:,} drawings by "
+            f"{run.record.drawn['held_out_writers']} people it never saw it reads **{held_out:.1%}**."
+        )
     st.caption(
         "Why this differs from test accuracy: MNIST's test digits were scanned from paper and prepared by its "
         "makers, while these were drawn live on a tablet by other people, with other pens and habits, as you "
