@@ -6,6 +6,7 @@ import streamlit as st
 
 from digits.charts import compare_runs, training_curves
 from digits.models import LIMITS, MODEL_DESCRIPTIONS, MODEL_KINDS, InvalidSetting, default_hyperparameters
+from digits.store import model_file_bytes
 from digits.training import AlreadyTraining, Snapshot
 from ui import state
 
@@ -151,6 +152,11 @@ def show_outcome(snapshot: Snapshot) -> None:
         st.error(f"**{snapshot.status_text}.** {snapshot.error}")
     elif snapshot.status == "cancelled":
         st.info(snapshot.status_text + ".")
+    elif snapshot.status == "unsaved" and job is not None and job.model is not None:
+        st.error(f"**{snapshot.status_text}.** {snapshot.error} Download it so the training is not lost; "
+                 "earlier runs are untouched.")
+        st.download_button("Download the model (.keras)", model_file_bytes(job.model),
+                           file_name=f"{snapshot.name}.keras", key="train_download")
     elif snapshot.record is not None:
         record = snapshot.record
         st.success(

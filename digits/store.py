@@ -117,6 +117,22 @@ def new_run_record(
     )
 
 
+def without_optimizer(model: keras.Model) -> keras.Model:
+    """An uncompiled copy, which saves without the optimizer's state (two more copies of every weight
+    for Adam). Rebuilt from the architecture: clone_model keeps the compile settings."""
+    plain = type(model).from_config(model.get_config())
+    plain.set_weights(model.get_weights())
+    return plain
+
+
+def model_file_bytes(model: keras.Model) -> bytes:
+    """The model as the bytes of a .keras file, for a download when it cannot be saved here."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / MODEL_FILE
+        without_optimizer(model).save(path)
+        return path.read_bytes()
+
+
 def sanitise_name(name: str) -> str:
     """A safe folder name from what a person typed: letters, digits, '.', '_' and '-' only.
 
@@ -178,11 +194,7 @@ class ModelStore:
         except OSError as error:
             raise StoreError(f"Cannot write to the model folder {self.root}: {error.strerror or error}.") from error
         try:
-            # A copy rebuilt from the architecture alone is uncompiled, so it saves without the optimizer's
-            # state (two more copies of every weight for Adam). (clone_model keeps the compile settings.)
-            plain = type(model).from_config(model.get_config())
-            plain.set_weights(model.get_weights())
-            plain.save(staging / MODEL_FILE)
+            without_optimizer(model).save(staging / MODEL_FILE)
             (staging / RECORD_FILE).write_text(json.dumps(record.to_dict(), indent=2))
             os.rename(staging, final)  # atomic; fails if a run of that name appeared meanwhile
         except OSError as error:

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from digits.store import ModelStore, RunRecord
 
 # A job's life: waiting -> loading -> training -> (stopping) -> saving -> one of the final statuses.
-FINAL_STATUSES = ("finished", "stopped", "diverged", "failed", "cancelled")
+FINAL_STATUSES = ("finished", "stopped", "diverged", "failed", "cancelled", "unsaved")
 
 STATUS_TEXT = {
     "waiting": "Waiting for a free training slot",
@@ -43,6 +43,7 @@ STATUS_TEXT = {
     ),
     "failed": "Training failed with an error",
     "cancelled": "Cancelled before it started",
+    "unsaved": "Trained and tested, but the model could not be saved",
 }
 
 
@@ -317,7 +318,7 @@ class TrainingJob:
 
     def _train_test_save(self) -> None:
         from digits.evaluation import evaluate
-        from digits.store import new_run_record
+        from digits.store import StoreError, new_run_record
 
         self._set_status("loading")
         data = self._load_data()
@@ -341,11 +342,17 @@ class TrainingJob:
             data=data,
             status=outcome.status,
         )
+        status = outcome.status
         if self._store is not None:
-            record = self._store.save(outcome.model, record)
+            try:
+                record = self._store.save(outcome.model, record)
+            except StoreError as error:  # e.g. a full disk: keep the model so it can still be downloaded
+                status = "unsaved"
+                with self._lock:
+                    self._error = str(error)
         with self._lock:
             self._record = record
-            self._status = outcome.status
+            self._status = status
 
 
 class AlreadyTraining(Exception):

@@ -223,3 +223,22 @@ def test_draw_feedback_is_saved(sample: Mnist, monkeypatch: pytest.MonkeyPatch, 
     assert [drawing.label for drawing in saved] == ["1"]
     assert len(list((tmp_path / "drawings").glob("*.png"))) == 1
     assert "Right on your drawings" in at.caption[-1].value
+
+
+def test_missing_data_is_explained_on_the_pages(sample: Mnist, monkeypatch: pytest.MonkeyPatch,
+                                                tmp_path: Path) -> None:
+    from ui.state import _cached_mnist
+
+    train_run(sample, "needs-data")
+    monkeypatch.setenv("DIGITS_DATA_DIR", str(tmp_path / "gone"))
+    monkeypatch.setenv("https_proxy", "http://127.0.0.1:9")  # so Keras's download fails at once
+    _cached_mnist.clear()
+    try:
+        at = app("app_pages/train.py")
+        at.button(key="train_start").click().run()
+        assert not at.exception
+        assert "could not be loaded" in at.error[0].value and "gone" in at.error[0].value
+        at = app("app_pages/evaluate.py")
+        assert "could not be loaded" in at.error[0].value
+    finally:
+        _cached_mnist.clear()
