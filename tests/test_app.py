@@ -52,14 +52,21 @@ def wait_until_done(job: TrainingJob, timeout: float = 120) -> None:
 
 
 def test_home_explains_the_app_and_lists_saved_runs(sample: Mnist) -> None:
-    at = app()
-    assert "No model has been trained yet" in at.info[0].value
     train_run(sample, "first-run")
     at = app()
-    assert at.title[0].value.endswith("digits")
-    table = at.dataframe[0].value
-    assert table["Name"].tolist()[0] == "▶ first-run"
-    assert at.sidebar.selectbox(key="sidebar_model").value == "first-run"
+    assert at.title[0].value == "digits"
+    names = at.dataframe[0].value["Name"].tolist()
+    current = at.sidebar.selectbox(key="sidebar_model").value
+    assert f"▶ {current}" in names and "first-run" in {name.removeprefix("▶ ") for name in names}
+    # Choosing another model in the sidebar moves the mark.
+    at.sidebar.selectbox(key="sidebar_model").set_value("first-run").run()
+    assert "▶ first-run" in at.dataframe[0].value["Name"].tolist()
+
+
+def test_home_without_any_model_says_how_to_get_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("ui.state.store", lambda: ModelStore(builtin=None))
+    at = app()
+    assert "No model has been trained yet" in at.info[0].value
 
 
 def test_train_page_controls_explain_themselves() -> None:

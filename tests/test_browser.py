@@ -140,6 +140,7 @@ def test_train_live_survives_navigation_and_stops(page, server: str) -> None:
     page.get_by_role("button", name="Stop").click()
     seconds = wait_for(lambda: page.locator("text=Stopped early").count() > 0, 20, "the run to stop")
     print(f"stop took {seconds:.1f} s")
+    time.sleep(1.5)  # the rest of the page redraws below the message
     screenshot(page, "train-stopped")
     assert_no_exception(page)
 
