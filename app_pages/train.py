@@ -6,7 +6,7 @@ import streamlit as st
 
 from digits.charts import compare_runs, training_curves
 from digits.models import LIMITS, MODEL_DESCRIPTIONS, MODEL_KINDS, InvalidSetting, default_hyperparameters
-from digits.store import model_file_bytes
+from digits.store import StoreError, model_file_bytes
 from digits.training import AlreadyTraining, Snapshot
 from ui import state
 
@@ -30,6 +30,39 @@ def apply_kind_defaults() -> None:
     st.session_state.train_hidden_units = hp.hidden_units
     st.session_state.train_dropout = hp.dropout
     st.session_state.train_name = state.store().unique_name(f"{hp.model}-{time.strftime('%m%d-%H%M')}")
+
+
+def start_training() -> None:
+    """Start a run. A callback, so the page drawn right after already shows the new run (and its address)."""
+    try:
+        hp = default_hyperparameters(
+            st.session_state.train_model,
+            epochs=st.session_state.train_epochs,
+            batch_size=st.session_state.train_batch_size,
+            learning_rate=st.session_state.train_learning_rate,
+            hidden_units=st.session_state.train_hidden_units,
+            dropout=st.session_state.train_dropout,
+            augment=st.session_state.train_augment,
+            seed=int(st.session_state.train_seed),
+        )
+        data, problem = state.mnist_or_problem()
+        if data is None:
+            st.session_state.train_problem = ("data", problem)
+            return
+        store = state.store()
+        name = store.unique_name(st.session_state.train_name or hp.model)
+        job = state.job_registry().submit(state.session_owner(), hp, name, lambda: data, store)
+    except (InvalidSetting, AlreadyTraining, StoreError) as error:
+        st.session_state.train_problem = ("warning", str(error))
+        return
+    state.remember_job(job)
+    st.session_state.train_name = store.unique_name(f"{hp.model}-{time.strftime('%m%d-%H%M')}")  # the next run's
+
+
+def stop_training() -> None:
+    job = state.current_job()
+    if job is not None:
+        job.stop()
 
 
 if "train_model" not in st.session_state:
@@ -77,37 +110,15 @@ with controls:
                     help="The same seed and settings give the same run again.")
 
     start_column, stop_column = st.columns(2)
-    start = start_column.button("Start training", type="primary", disabled=busy, key="train_start",
-                                use_container_width=True)
-    stop = stop_column.button("Stop" if not snapshot or snapshot.status != "waiting" else "Cancel",
-                              disabled=not busy, key="train_stop", use_container_width=True)
-
-if stop and job is not None:
-    job.stop()
-    snapshot = job.snapshot()
-
-if start:
-    try:
-        hp = default_hyperparameters(
-            st.session_state.train_model,
-            epochs=st.session_state.train_epochs,
-            batch_size=st.session_state.train_batch_size,
-            learning_rate=st.session_state.train_learning_rate,
-            hidden_units=st.session_state.train_hidden_units,
-            dropout=st.session_state.train_dropout,
-            augment=st.session_state.train_augment,
-            seed=int(st.session_state.train_seed),
-        )
-        data = state.mnist()  # here, in the script thread, so a data problem shows on the page
-        store = state.store()
-        name = store.unique_name(st.session_state.train_name or hp.model)
-        job = state.job_registry().submit(state.session_owner(), hp, name, lambda: data, store)
-        state.remember_job(job)
-        st.rerun()
-    except (InvalidSetting, AlreadyTraining) as error:
-        controls.warning(str(error))
-    except Exception as error:  # a bad name and the like: say so on the page
-        controls.error(f"Training could not start: {error}")
+    start_column.button("Start training", type="primary", disabled=busy, key="train_start", on_click=start_training,
+                        use_container_width=True)
+    stop_column.button("Stop" if not snapshot or snapshot.status != "waiting" else "Cancel",
+                       disabled=not busy, key="train_stop", on_click=stop_training, use_container_width=True)
+    problem = st.session_state.pop("train_problem", None)
+    if problem and problem[0] == "data":
+        state.show_data_problem(problem[1])
+    elif problem:
+        st.warning(problem[1])
 
 
 def show_progress(snapshot: Snapshot) -> None:

@@ -70,5 +70,5 @@ def streamlit_server(env: dict[str, str], timeout: float = 60) -> Iterator[str]:
 def screenshot(page, name: str) -> Path:  # page: a Playwright page
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path))  # Streamlit scrolls inside its own container: full_page adds nothing
     return path

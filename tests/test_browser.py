@@ -54,7 +54,7 @@ def browser() -> Iterator[object]:
 
 @pytest.fixture
 def page(browser, server: str):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context = browser.new_context(viewport={"width": 1400, "height": 1700})
     page = context.new_page()
     page.set_default_timeout(60_000)
     yield page
@@ -135,7 +135,11 @@ def test_train_live_survives_navigation_and_stops(page, server: str) -> None:
     time.sleep(1.0)
     set_slider_to_max(page, "Epochs")
     page.get_by_role("button", name="Start training").click()
-    wait_for(lambda: metric(page, "Epoch") != "", 60, "the long run to start")
+    wait_for(lambda: metric(page, "Epoch").endswith("/ 30"), 60, "the long run to start")
+    # A browser refresh mid-run finds the run again (its id is in the address).
+    page.reload()
+    page.wait_for_selector("h1")
+    wait_for(lambda: metric(page, "Epoch").endswith("/ 30"), 30, "the run after a refresh")
     time.sleep(2.0)
     page.get_by_role("button", name="Stop").click()
     seconds = wait_for(lambda: page.locator("text=Stopped early").count() > 0, 20, "the run to stop")

@@ -38,14 +38,25 @@ def _cached_mnist() -> Mnist:
     return load_mnist()
 
 
+def mnist_or_problem() -> tuple[Mnist | None, str | None]:
+    """MNIST, or why it cannot be loaded (for callbacks, which cannot show anything themselves)."""
+    try:
+        return _cached_mnist(), None
+    except DataError as error:
+        return None, str(error)
+
+
+def show_data_problem(problem: str) -> None:
+    st.error(f"**The MNIST digits could not be loaded.**\n\n```\n{problem}\n```")
+
+
 def mnist() -> Mnist:
     """MNIST, or a clear message on the page and the script stops (nothing below can work)."""
-    try:
-        return _cached_mnist()
-    except DataError as error:
-        st.error(f"**The MNIST digits could not be loaded.**\n\n```\n{error}\n```")
+    data, problem = mnist_or_problem()
+    if data is None:
+        show_data_problem(problem or "")
         st.stop()
-        raise  # unreachable: st.stop() raises; keeps type checkers honest
+    return data
 
 
 @st.cache_resource(max_entries=8, show_spinner="Loading the model...")
@@ -109,12 +120,15 @@ def current_job() -> TrainingJob | None:
     job = job_registry().get(job_id) if job_id else None
     if job is not None:
         st.session_state[JOB_KEY] = job.job_id
+        if st.query_params.get("job") != job.job_id:  # page switches drop it; a refresh needs it
+            st.query_params["job"] = job.job_id
     return job
 
 
 def remember_job(job: TrainingJob) -> None:
+    """Make ``job`` this session's run. (current_job() puts it in the address: set from a callback, as
+    the Start button does, the address in the browser did not change.)"""
     st.session_state[JOB_KEY] = job.job_id
-    st.query_params["job"] = job.job_id
 
 
 def usable_runs() -> list[StoredRun]:
@@ -134,8 +148,7 @@ def current_run() -> StoredRun | None:
 
 
 def set_current_model(name: str) -> None:
-    st.session_state[CURRENT_MODEL_KEY] = name
-    st.query_params["model"] = name
+    st.session_state[CURRENT_MODEL_KEY] = name  # model_picker() puts it in the address
 
 
 def run_label(run: StoredRun) -> str:
@@ -169,8 +182,11 @@ def model_picker() -> StoredRun | None:
             st.caption("No trained model yet. Train one on the **Train** page.")
             return None
         names = [run.name for run in runs]
-        # Follow the current model when it changes elsewhere (a run just finished, a deletion).
+        # Follow the current model when it changes elsewhere (a run just finished, a deletion), and keep
+        # it in the address so a refresh or a shared link keeps it.
         st.session_state[PICKER_KEY] = current.name if current else names[0]
+        if current and st.query_params.get("model") != current.name:
+            st.query_params["model"] = current.name
         chosen = st.selectbox(
             "Current model",
             names,
