@@ -11,6 +11,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from conftest import PROJECT_ROOT
@@ -34,9 +35,22 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+@dataclass(frozen=True)
+class Server:
+    url: str
+    pid: int
+
+    def rss_mb(self) -> float:
+        """The server process's resident memory now."""
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
+
 @contextmanager
-def streamlit_server(env: dict[str, str], timeout: float = 60) -> Iterator[str]:
-    """Start the app on a free loopback port; yield its URL; stop it afterwards."""
+def streamlit_server(env: dict[str, str], timeout: float = 60) -> Iterator[Server]:
+    """Start the app on a free loopback port; yield it; stop it afterwards."""
     port = free_port()
     ARTIFACTS.mkdir(exist_ok=True)
     log = (ARTIFACTS / f"server-{port}.log").open("w")
@@ -57,7 +71,7 @@ def streamlit_server(env: dict[str, str], timeout: float = 60) -> Iterator[str]:
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"streamlit did not start; see {log.name}") from None
                 time.sleep(0.3)
-        yield url
+        yield Server(url, process.pid)
     finally:
         process.terminate()
         try:
@@ -72,3 +86,14 @@ def screenshot(page, name: str) -> Path:  # page: a Playwright page
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path))  # Streamlit scrolls inside its own container: full_page adds nothing
     return path
+
+
+# What the Draw page shows, read in one round trip: locator calls take tens of ms each and would blur
+# the mouse-up-to-prediction timing.
+SHOWN_JS = """() => {
+  const metric = [...document.querySelectorAll('[data-testid=stMetric]')]
+    .find(element => element.innerText.startsWith('Prediction'));
+  const images = document.querySelectorAll('[data-testid=stImage] img');
+  return [metric ? metric.querySelector('[data-testid=stMetricValue]').innerText.trim() : '',
+          images.length ? images[images.length - 1].getAttribute('src') : null];
+}"""

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from browser import CHROMIUM, CHROMIUM_ARGS, chromium_available, screenshot, streamlit_server
+from browser import CHROMIUM, CHROMIUM_ARGS, SHOWN_JS, chromium_available, screenshot, streamlit_server
 from conftest import SAMPLE_NPZ, SHARED_DATA
 
 pytestmark = [
@@ -40,8 +40,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "DIGITS_DRAWINGS_DIR": str(tmp_path_factory.mktemp("drawings")),
         "DIGITS_DRAWN_DATA": str(DRAWN_1000),
     }
-    with streamlit_server(env) as url:
-        yield url
+    with streamlit_server(env) as running:
+        yield running.url
 
 
 @pytest.fixture(scope="module")
@@ -158,17 +158,6 @@ def test_evaluate_shows_heatmap_and_gallery(page, server: str) -> None:
     assert page.locator("[data-testid=stPlotlyChart] .heatmaplayer .hm").count() >= 1
     screenshot(page, "evaluate")
     assert_no_exception(page)
-
-
-# What the Draw page shows, read in one round trip: locator calls take tens of ms each and would blur
-# the mouse-up-to-prediction timing.
-SHOWN_JS = """() => {
-  const metric = [...document.querySelectorAll('[data-testid=stMetric]')]
-    .find(element => element.innerText.startsWith('Prediction'));
-  const images = document.querySelectorAll('[data-testid=stImage] img');
-  return [metric ? metric.querySelector('[data-testid=stMetricValue]').innerText.trim() : '',
-          images.length ? images[images.length - 1].getAttribute('src') : null];
-}"""
 
 
 def draw_and_read(page, strokes: list[list[tuple[float, float]]]) -> tuple[str, float | None]:
