@@ -400,10 +400,6 @@ class JobRegistry:
         with self._lock:
             return self._jobs.get(job_id)
 
-    def running_count(self) -> int:
-        with self._lock:
-            return sum(job.snapshot().status not in ("waiting", *FINAL_STATUSES) for job in self._jobs.values())
-
     def _forget_old_jobs(self) -> None:
         finished = [job_id for job_id, job in self._jobs.items() if job.snapshot().done]
         for job_id in finished[: max(len(finished) - self._keep_finished, 0)]:
