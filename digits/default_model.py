@@ -111,13 +111,13 @@ def build_default(
     from digits.evaluation import evaluate, render_drawn_set, score_drawn
     from digits.predict import make_predictor
     from digits.store import new_run_record
-    from digits.training import new_metrics, split_validation, train
+    from digits.training import new_metrics, train, training_count
 
     training_drawn, held_out = split_by_writer(drawn)
     progress(f"Rendering {len(training_drawn)} drawings by {len({d.writer for d in training_drawn})} writers "
              f"x{RENDERINGS_PER_DRAWING}; {len(held_out)} by {len({d.writer for d in held_out})} writers held out.")
     extra = render_training_drawings(training_drawn, RENDERINGS_PER_DRAWING, hp.seed)
-    metrics = new_metrics(hp, len(split_validation(data, hp.validation_split)[1]) + len(extra[1]))
+    metrics = new_metrics(hp, training_count(data, hp.validation_split) + len(extra[1]))
     progress(f"Training on {metrics.total_examples // hp.epochs:,} digits for {hp.epochs} epochs...")
     outcome = train(hp, data, metrics, extra_train=extra)
     test = evaluate(outcome.model, data.x_test, data.y_test)

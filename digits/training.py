@@ -151,10 +151,14 @@ def make_recorder(
     return _Recorder()
 
 
+def training_count(data: Mnist, fraction: float) -> int:
+    """How many digits train once the last ``fraction`` is held out for validation."""
+    return len(data.y_train) - round(len(data.y_train) * fraction)
+
+
 def split_validation(data: Mnist, fraction: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Hold out the last ``fraction`` of the training set, as Keras's validation_split does."""
-    count = round(len(data.y_train) * fraction)
-    cut = len(data.y_train) - count
+    cut = training_count(data, fraction)
     x, y = normalise(data.x_train), data.y_train
     return x[:cut], y[:cut], x[cut:], y[cut:]
 
@@ -322,9 +326,8 @@ class TrainingJob:
 
         self._set_status("loading")
         data = self._load_data()
-        x_train_count = len(split_validation(data, self.hp.validation_split)[1])
         with self._lock:
-            self._metrics = new_metrics(self.hp, x_train_count)
+            self._metrics = new_metrics(self.hp, training_count(data, self.hp.validation_split))
             self._status = "stopping" if self._stop_event.is_set() else "training"
         outcome = train(self.hp, data, self._metrics, self._lock, self._stop_event)
         self.model = outcome.model
