@@ -21,6 +21,10 @@ st.caption(
 )
 
 
+def suggested_name(kind: str) -> str:
+    return state.store().unique_name(f"{kind}-{time.strftime('%m%d-%H%M')}")
+
+
 def apply_kind_defaults() -> None:
     """When the kind of network changes, load that kind's sensible settings into the controls."""
     hp = default_hyperparameters(st.session_state.train_model)
@@ -29,7 +33,7 @@ def apply_kind_defaults() -> None:
     st.session_state.train_learning_rate = hp.learning_rate
     st.session_state.train_hidden_units = hp.hidden_units
     st.session_state.train_dropout = hp.dropout
-    st.session_state.train_name = state.store().unique_name(f"{hp.model}-{time.strftime('%m%d-%H%M')}")
+    st.session_state.train_name = suggested_name(hp.model)
 
 
 def start_training() -> None:
@@ -56,7 +60,7 @@ def start_training() -> None:
         st.session_state.train_problem = ("warning", str(error))
         return
     state.remember_job(job)
-    st.session_state.train_name = store.unique_name(f"{hp.model}-{time.strftime('%m%d-%H%M')}")  # the next run's
+    st.session_state.train_name = suggested_name(hp.model)  # the next run's
 
 
 def stop_training() -> None:

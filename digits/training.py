@@ -280,14 +280,16 @@ class TrainingJob:
         self._thread.join(timeout)
         return not self._thread.is_alive()
 
-    def snapshot(self) -> Snapshot:
+    def snapshot(self, with_metrics: bool = True) -> Snapshot:
+        """A copy of the job's state; ``with_metrics=False`` skips copying the recorded curves, for
+        callers on a hot path that only need the status."""
         with self._lock:
             return Snapshot(
                 job_id=self.job_id,
                 name=self.name,
                 hp=self.hp,
                 status=self._status,
-                metrics=copy.deepcopy(self._metrics),
+                metrics=copy.deepcopy(self._metrics) if with_metrics else None,
                 error=self._error,
                 record=self._record,
                 created=self._created,

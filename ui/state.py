@@ -96,7 +96,8 @@ def evaluation(run: StoredRun) -> Evaluation:
 
 
 def forget_run(name: str) -> None:
-    """Drop every cached object of a run (after it is deleted)."""
+    """After a run is deleted: drop the cached models and evaluations (all of them: Streamlit clears a
+    cache whole), and stop pointing at it."""
     for cached in (_cached_model, _cached_predictor, _cached_evaluation):
         cached.clear()
     if st.session_state.get(CURRENT_MODEL_KEY) == name:
@@ -135,10 +136,10 @@ def usable_runs() -> list[StoredRun]:
     return [run for run in store().list() if run.record is not None]
 
 
-def current_run() -> StoredRun | None:
+def current_run(runs: list[StoredRun] | None = None) -> StoredRun | None:
     """The model Evaluate and Draw use: the person's choice, else the shipped default model (trained to
-    read drawings well), else the newest saved run."""
-    runs = usable_runs()
+    read drawings well), else the newest saved run. ``runs``: the listing, if the caller has it."""
+    runs = usable_runs() if runs is None else runs
     by_name = {run.name: run for run in runs}
     wanted = st.session_state.get(CURRENT_MODEL_KEY) or st.query_params.get("model")
     for name in (wanted, DEFAULT_RUN):
@@ -166,8 +167,9 @@ def adopt_finished_run() -> None:
     """Once this session's training run has been saved, it becomes the current model (once only, so
     the person can still switch away from it)."""
     job = current_job()
-    snapshot = job.snapshot() if job else None
-    if snapshot and snapshot.record and st.session_state.get("adopted_job") != snapshot.job_id:
+    snapshot = job.snapshot(with_metrics=False) if job else None  # every rerun of every page: keep it cheap
+    saved = snapshot is not None and snapshot.status in ("finished", "stopped") and snapshot.record is not None
+    if saved and st.session_state.get("adopted_job") != snapshot.job_id:
         st.session_state.adopted_job = snapshot.job_id
         set_current_model(snapshot.record.name)
 
@@ -176,7 +178,7 @@ def model_picker() -> StoredRun | None:
     """The sidebar's "Current model" choice, shown on every page."""
     adopt_finished_run()
     runs = usable_runs()
-    current = current_run()
+    current = current_run(runs)
     with st.sidebar:
         if not runs:
             st.caption("No trained model yet. Train one on the **Train** page.")
