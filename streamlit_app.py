@@ -7,7 +7,9 @@ without this frame and with a second, unlabelled navigation (seen in Chromium).
 
 import streamlit as st
 
-from ui import state
+from ui import server, state
+
+server.keep_keras_state_between_runs()
 
 st.set_page_config(
     page_title="digits: teach a computer to read handwriting", page_icon=":material/draw:", layout="wide"

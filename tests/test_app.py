@@ -51,6 +51,16 @@ def wait_until_done(job: TrainingJob, timeout: float = 120) -> None:
     assert job.snapshot().done
 
 
+def test_script_runs_leave_keras_state_alone() -> None:
+    # Streamlit clears Keras's session after every script run unless the app stops it (ui/server.py); the
+    # clearing restarts Keras's layer numbering, so a fresh layer's name shows whether it happened.
+    import keras
+
+    keras.layers.Dense(1)
+    app()
+    assert keras.layers.Dense(1).name != "dense"
+
+
 def test_home_explains_the_app_and_lists_saved_runs(sample: Mnist) -> None:
     train_run(sample, "first-run")
     at = app()
