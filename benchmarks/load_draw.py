@@ -22,9 +22,10 @@ from pathlib import Path
 
 import numpy as np
 from playwright.async_api import Page, async_playwright
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from browser import CHROMIUM, CHROMIUM_ARGS, SHOWN_JS, streamlit_server
+from browser import CHROMIUM, CHROMIUM_ARGS, LATENCY_PROBE_JS, Server, process_tree_cpu_seconds, streamlit_server
 from digits.drawn import DrawnDigit, load_drawn_digits, random_box, strokes_to_canvas_points
 
 READ_TIMEOUT = 10.0
@@ -35,6 +36,11 @@ class Tally:
     latencies: list[float] = field(default_factory=list)
     read: int = 0
     errors: list[str] = field(default_factory=list)
+    # CPU seconds the phase cost the server process, its training processes, and the clients (this
+    # script, Playwright's driver and Chromium)
+    server_cpu: float = 0.0
+    training_cpu: float = 0.0
+    client_cpu: float = 0.0
 
     def add(self, other: Tally) -> None:
         self.latencies += other.latencies
@@ -47,7 +53,8 @@ class Tally:
         ordered = sorted(self.latencies)
         p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
         return (f"{self.read:4d} drawings read, {len(self.errors)} errors, mouse-up to prediction median "
-                f"{statistics.median(ordered) * 1000:5.0f} ms, p95 {p95 * 1000:5.0f} ms")
+                f"{statistics.median(ordered) * 1000:5.0f} ms, p95 {p95 * 1000:5.0f} ms; CPU s: server "
+                f"{self.server_cpu:.0f}, training {self.training_cpu:.0f}, clients {self.client_cpu:.0f}")
 
 
 async def canvas_box(page: Page) -> dict[str, float]:
@@ -68,17 +75,12 @@ async def draw_once(page: Page, digit: DrawnDigit, rng: np.random.Generator, tal
         await page.mouse.down()
         for x, y in stroke[1:]:
             await page.mouse.move(box["x"] + x, box["y"] + y)
-        before = tuple(await page.evaluate(SHOWN_JS))
         await page.mouse.up()
-        released = time.monotonic()
-    while time.monotonic() - released < READ_TIMEOUT:  # the first change after the last mouse-up
-        shown = tuple(await page.evaluate(SHOWN_JS))
-        if shown != before and shown[0] not in ("", "–"):
-            tally.latencies.append(time.monotonic() - released)
-            tally.read += 1
-            break
-        await asyncio.sleep(0.01)
-    else:
+    try:  # the first new reading after the last mouse-up, timed in the page (LATENCY_PROBE_JS)
+        latency = await page.wait_for_function("() => window.__reading.latency", timeout=READ_TIMEOUT * 1000)
+        tally.latencies.append(await latency.json_value() / 1000)
+        tally.read += 1
+    except PlaywrightTimeout:
         tally.errors.append(f"not read within {READ_TIMEOUT:.0f} s")
     if await page.locator("[data-testid=stException]").count():
         tally.errors.append("exception shown")
@@ -87,6 +89,7 @@ async def draw_once(page: Page, digit: DrawnDigit, rng: np.random.Generator, tal
 async def session(browser, url: str, drawn: list[DrawnDigit], seconds: float, seed: int) -> Tally:
     tally = Tally()
     context = await browser.new_context(viewport={"width": 1400, "height": 1100})
+    await context.add_init_script(LATENCY_PROBE_JS)
     page = await context.new_page()
     rng = np.random.default_rng(seed)
     try:
@@ -119,9 +122,17 @@ async def start_training(browser, url: str) -> None:
     await page.wait_for_selector("[data-testid=stProgress]", timeout=120_000)
 
 
-async def phase(browser, url: str, drawn: list[DrawnDigit], sessions: int, seconds: float) -> Tally:
-    results = await asyncio.gather(*(session(browser, url, drawn, seconds, seed) for seed in range(sessions)))
-    total = Tally()
+async def phase(browser, server: Server, drawn: list[DrawnDigit], sessions: int, seconds: float) -> Tally:
+    def cpu() -> tuple[float, float, float]:
+        return (server.cpu_seconds(), server.children_cpu_seconds(),
+                process_tree_cpu_seconds(os.getpid(), exclude=server.pid))
+
+    before = cpu()
+    results = await asyncio.gather(
+        *(session(browser, server.url, drawn, seconds, seed) for seed in range(sessions))
+    )
+    server_cpu, training_cpu, client_cpu = (after - start for after, start in zip(cpu(), before, strict=True))
+    total = Tally(server_cpu=server_cpu, training_cpu=training_cpu, client_cpu=client_cpu)
     for result in results:
         total.add(result)
     return total
@@ -134,9 +145,9 @@ async def main_async(args: argparse.Namespace) -> None:
     with streamlit_server(env) as server:
         async with async_playwright() as driver:
             browser = await driver.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-            alone = await phase(browser, server.url, drawn, 1, args.seconds)  # also warms the server up
+            alone = await phase(browser, server, drawn, 1, args.seconds)  # also warms the server up
             rss_before = server.rss_mb()
-            crowd = await phase(browser, server.url, drawn, args.sessions, args.seconds)
+            crowd = await phase(browser, server, drawn, args.sessions, args.seconds)
             rss_crowd = server.rss_mb()
             await asyncio.sleep(5)
             rss_after = server.rss_mb()
@@ -144,7 +155,7 @@ async def main_async(args: argparse.Namespace) -> None:
             if args.train_jobs:
                 for _ in range(args.train_jobs):
                     await start_training(browser, server.url)
-                training = await phase(browser, server.url, drawn, 1, args.seconds)
+                training = await phase(browser, server, drawn, 1, args.seconds)
             rss_training = server.rss_mb()
             await browser.close()
     print(f"{args.seconds:.0f} s per phase; one Chromium, one server, this {os.cpu_count()}-core machine")

@@ -47,6 +47,48 @@ class Server:
                 return int(line.split()[1]) / 1024
         return float("nan")
 
+    def cpu_seconds(self) -> float:
+        """CPU time the server process has used so far (user and system), not counting its children."""
+        return process_cpu_seconds(self.pid)
+
+    def children_cpu_seconds(self) -> float:
+        """CPU time used so far by the server's running child processes (training runs)."""
+        return process_tree_cpu_seconds(self.pid) - self.cpu_seconds()
+
+
+def process_cpu_seconds(pid: int) -> float:
+    # Fields 14 and 15 of /proc/PID/stat, counted after the parenthesised command name, which may hold spaces.
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def process_tree_cpu_seconds(root: int, exclude: int | None = None) -> float:
+    """CPU time used so far by ``root`` and its running descendants, leaving out the ``exclude`` subtree."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit():
+                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except OSError:  # ended while we looked
+            continue
+
+    def inside(pid: int) -> bool:
+        while pid > 1:
+            if pid == exclude:
+                return False
+            if pid == root:
+                return True
+            pid = parents.get(pid, 0)
+        return False
+
+    total = 0.0
+    for pid in parents:
+        try:
+            total += process_cpu_seconds(pid) if inside(pid) else 0.0
+        except OSError:
+            continue
+    return total
+
 
 @contextmanager
 def streamlit_server(env: dict[str, str], timeout: float = 60) -> Iterator[Server]:
@@ -97,3 +139,27 @@ SHOWN_JS = """() => {
   return [metric ? metric.querySelector('[data-testid=stMetricValue]').innerText.trim() : '',
           images.length ? images[images.length - 1].getAttribute('src') : null];
 }"""
+
+
+# Mouse-up to prediction shown, timed inside the page: from each mouse-up, every animation frame compares
+# what is shown with what was shown at the mouse-up, until a new reading appears. A harness driving many
+# pages at once then needs no polling round trips, which would load the machine and blur the figure.
+LATENCY_PROBE_JS = f"""(() => {{
+  const shown = {SHOWN_JS};
+  let frame = null;
+  window.__reading = {{ latency: null, text: null }};
+  window.addEventListener("mouseup", () => {{
+    const before = shown(), upAt = performance.now();
+    window.__reading = {{ latency: null, text: null }};
+    cancelAnimationFrame(frame);
+    const check = () => {{
+      const now = shown();
+      if ((now[0] !== before[0] || now[1] !== before[1]) && now[0] !== "" && now[0] !== "–") {{
+        window.__reading = {{ latency: performance.now() - upAt, text: now[0] }};
+      }} else {{
+        frame = requestAnimationFrame(check);
+      }}
+    }};
+    frame = requestAnimationFrame(check);
+  }}, true);
+}})();"""
