@@ -5,8 +5,9 @@ import time
 import streamlit as st
 
 from digits.charts import compare_runs, training_curves
+from digits.data import load_mnist
 from digits.models import LIMITS, MODEL_DESCRIPTIONS, MODEL_KINDS, InvalidSetting, default_hyperparameters
-from digits.store import StoreError, model_file_bytes
+from digits.store import StoreError
 from digits.training import AlreadyTraining, Snapshot
 from ui import state
 
@@ -55,7 +56,7 @@ def start_training() -> None:
             return
         store = state.store()
         name = store.unique_name(st.session_state.train_name or hp.model)
-        job = state.job_registry().submit(state.session_owner(), hp, name, lambda: data, store)
+        job = state.job_registry().submit(state.session_owner(), hp, name, load_mnist, store)
     except (InvalidSetting, AlreadyTraining, StoreError) as error:
         st.session_state.train_problem = ("warning", str(error))
         return
@@ -167,10 +168,10 @@ def show_outcome(snapshot: Snapshot) -> None:
         st.error(f"**{snapshot.status_text}.** {snapshot.error}")
     elif snapshot.status == "cancelled":
         st.info(snapshot.status_text + ".")
-    elif snapshot.status == "unsaved" and job is not None and job.model is not None:
+    elif snapshot.status == "unsaved" and job is not None and job.model_file is not None:
         st.error(f"**{snapshot.status_text}.** {snapshot.error} Download it so the training is not lost; "
                  "earlier runs are untouched.")
-        st.download_button("Download the model (.keras)", model_file_bytes(job.model),
+        st.download_button("Download the model (.keras)", job.model_file,
                            file_name=f"{snapshot.name}.keras", key="train_download")
     elif snapshot.record is not None:
         record = snapshot.record

@@ -69,8 +69,8 @@ def command_train(args: argparse.Namespace, store: ModelStore) -> int:
     name = args.name or store.unique_name(f"{hp.model}-{time.strftime('%Y%m%d-%H%M%S')}")
     if store.exists(name):
         raise UsageError(f"A run named {name!r} already exists; choose another --name or delete it first.")
-    data = load_mnist()  # up front, so a data problem is reported before anything starts
-    job = TrainingJob(hp, name, load_data=lambda: data, store=store).start()
+    load_mnist()  # here first, so a data problem is reported before anything starts
+    job = TrainingJob(hp, name, load_data=load_mnist, store=store).start()
     interactive = sys.stderr.isatty()
     epochs_reported = 0
     try:

@@ -1,4 +1,4 @@
-"""Train a model with live metrics and a stop switch, in the caller's thread or a background job.
+"""Train a model with live metrics and a stop switch, in the caller's thread or as a job in a process of its own.
 
 The worker never touches any UI: pages and the CLI read ``TrainingJob.snapshot()``, a copy
 taken under the job's lock, as often as they like.
@@ -6,15 +6,18 @@ taken under the job's lock, as often as they like.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
+import multiprocessing
+import os
 import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -22,6 +25,8 @@ from digits.data import Mnist, normalise
 from digits.models import Hyperparameters, build_model
 
 if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+
     import keras
 
     from digits.store import ModelStore, RunRecord
@@ -31,7 +36,7 @@ FINAL_STATUSES = ("finished", "stopped", "diverged", "failed", "cancelled", "uns
 
 STATUS_TEXT = {
     "waiting": "Waiting for a free training slot",
-    "loading": "Loading the MNIST digits",
+    "loading": "Starting up and loading the MNIST digits",
     "training": "Training",
     "stopping": "Stopping after the current batch",
     "saving": "Testing and saving the model",
@@ -45,6 +50,12 @@ STATUS_TEXT = {
     "cancelled": "Cancelled before it started",
     "unsaved": "Trained and tested, but the model could not be saved",
 }
+
+
+class StopSwitch(Protocol):
+    """A threading.Event, or a multiprocessing one when training runs in a process of its own."""
+
+    def is_set(self) -> bool: ...
 
 
 @dataclass
@@ -84,6 +95,29 @@ class Metrics:
         done = self.epoch * self.steps_per_epoch + self.step
         return min(done / max(self.epochs * self.steps_per_epoch, 1), 1.0)
 
+    def update_since(self, batches: int) -> MetricsUpdate:
+        """What changed since the first ``batches`` batches were recorded, to send to another process."""
+        return MetricsUpdate(
+            epoch=self.epoch, step=self.step, examples_seen=self.examples_seen,
+            elapsed_seconds=self.elapsed_seconds, first_batch=batches,
+            batch_step=self.batch_step[batches:], batch_loss=self.batch_loss[batches:],
+            batch_accuracy=self.batch_accuracy[batches:], epoch_loss=list(self.epoch_loss),
+            epoch_accuracy=list(self.epoch_accuracy), val_loss=list(self.val_loss),
+            val_accuracy=list(self.val_accuracy),
+        )
+
+    def apply(self, update: MetricsUpdate) -> None:
+        """Bring this copy up to date with ``update`` (from ``update_since`` on the original)."""
+        del self.batch_step[update.first_batch:], self.batch_loss[update.first_batch:]
+        del self.batch_accuracy[update.first_batch:]
+        self.batch_step += update.batch_step
+        self.batch_loss += update.batch_loss
+        self.batch_accuracy += update.batch_accuracy
+        self.epoch, self.step = update.epoch, update.step
+        self.examples_seen, self.elapsed_seconds = update.examples_seen, update.elapsed_seconds
+        self.epoch_loss, self.epoch_accuracy = update.epoch_loss, update.epoch_accuracy
+        self.val_loss, self.val_accuracy = update.val_loss, update.val_accuracy
+
     def history(self) -> dict[str, list[float]]:
         """Per-epoch figures, as stored with a saved run."""
         return {
@@ -94,8 +128,26 @@ class Metrics:
         }
 
 
+@dataclass
+class MetricsUpdate:
+    """The part of a run's Metrics recorded since ``first_batch`` batches (epoch figures whole: they are few)."""
+
+    epoch: int
+    step: int
+    examples_seen: int
+    elapsed_seconds: float
+    first_batch: int
+    batch_step: list[float]
+    batch_loss: list[float]
+    batch_accuracy: list[float]
+    epoch_loss: list[float]
+    epoch_accuracy: list[float]
+    val_loss: list[float]
+    val_accuracy: list[float]
+
+
 def make_recorder(
-    metrics: Metrics, lock: threading.Lock, stop_event: threading.Event, batch_size: int
+    metrics: Metrics, lock: threading.Lock, stop_event: StopSwitch, batch_size: int
 ) -> keras.callbacks.Callback:
     """A callback that fills ``metrics`` and stops training after the batch in which ``stop_event`` is set
     or the loss stops being finite (``callback.diverged`` tells which)."""
@@ -175,12 +227,14 @@ def train(
     data: Mnist,
     metrics: Metrics | None = None,
     lock: threading.Lock | None = None,
-    stop_event: threading.Event | None = None,
+    stop_event: StopSwitch | None = None,
     extra_train: tuple[np.ndarray, np.ndarray] | None = None,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
 ) -> TrainingOutcome:
     """Build and fit a model for ``hp`` on ``data`` in this thread, recording into ``metrics``.
 
     ``extra_train`` (uint8 images, labels) joins the training split only, e.g. rendered drawings.
+    ``callbacks`` run after the recorder, so they see each batch already recorded.
     """
     from digits.augment import augmented_dataset
 
@@ -196,10 +250,10 @@ def train(
     started = time.perf_counter()
     if hp.augment:
         model.fit(augmented_dataset(x_train, y_train, hp.batch_size, hp.seed), epochs=hp.epochs, shuffle=False,
-                  validation_data=validation, callbacks=[recorder], verbose=0)
+                  validation_data=validation, callbacks=[recorder, *callbacks], verbose=0)
     else:
         model.fit(x_train, y_train, batch_size=hp.batch_size, epochs=hp.epochs, validation_data=validation,
-                  callbacks=[recorder], verbose=0)
+                  callbacks=[recorder, *callbacks], verbose=0)
     seconds = time.perf_counter() - started
     status = "diverged" if recorder.diverged else "stopped" if stop_event.is_set() else "finished"
     return TrainingOutcome(model=model, status=status, seconds=seconds)
@@ -232,12 +286,22 @@ class Snapshot:
         return STATUS_TEXT[self.status]
 
 
-class TrainingJob:
-    """Runs load -> train -> test -> save in a background thread.
+# Training runs at this much lower priority than the server (nice 10: about a tenth of a core's share when
+# both want the CPU), so readings on the Draw page stay quick while models train.
+TRAINING_NICENESS = 10
+# How often a training process sends its new figures; pages poll once a second.
+UPDATE_SECONDS = 0.25
 
-    ``slots`` (a semaphore shared by all jobs of a server) caps how many train at once; a job
-    waiting for one can be cancelled. ``stop()`` ends training after the current batch and the
-    model trained so far is still tested and saved.
+
+class TrainingJob:
+    """Runs load -> train -> test -> save in a process of its own, watched by a thread of this one.
+
+    A separate process, at lower priority, keeps training from taking the CPU, TensorFlow's thread
+    pools and the GIL from everything else the server does, and gives its memory back when it ends.
+    ``load_data`` runs in that process, so it must be picklable (a module-level function, or a
+    functools.partial of one). ``slots`` (a semaphore shared by all jobs of a server) caps how many
+    train at once; a job waiting for one can be cancelled. ``stop()`` ends training after the current
+    batch and the model trained so far is still tested and saved.
     """
 
     def __init__(
@@ -256,13 +320,15 @@ class TrainingJob:
         self._store = store
         self._slots = slots
         self._lock = threading.Lock()
-        self._stop_event = threading.Event()
+        self._context = multiprocessing.get_context("spawn")  # fork would copy the server's threads' locks
+        self._stop_event = self._context.Event()
         self._status = "waiting"
         self._metrics: Metrics | None = None
         self._error: str | None = None
         self._record: RunRecord | None = None
         self._created = time.time()
-        self.model: keras.Model | None = None
+        self.model_file: bytes | None = None  # the .keras file of a model that could not be saved
+        self.pid: int | None = None  # of the training process, while there is one
         self._thread = threading.Thread(target=self._run, name=f"train-{self.job_id}", daemon=True)
 
     def start(self) -> TrainingJob:
@@ -273,7 +339,7 @@ class TrainingJob:
         """Stop after the current batch (or cancel, if still waiting for a slot)."""
         self._stop_event.set()
         with self._lock:
-            if self._status == "training":
+            if self._status in ("loading", "training"):
                 self._status = "stopping"
 
     def wait(self, timeout: float | None = None) -> bool:
@@ -295,10 +361,6 @@ class TrainingJob:
                 created=self._created,
             )
 
-    def _set_status(self, status: str) -> None:
-        with self._lock:
-            self._status = status
-
     def _acquire_slot(self) -> bool:
         if self._slots is None:
             return True
@@ -309,55 +371,150 @@ class TrainingJob:
 
     def _run(self) -> None:
         if not self._acquire_slot():
-            self._set_status("cancelled")
+            with self._lock:
+                self._status = "cancelled"
             return
         try:
-            self._train_test_save()
+            self._watch_training_process()
         except Exception as error:  # The thread is the last place that can catch it: show it, never lose it.
-            with self._lock:
-                self._status = "failed"
-                self._error = f"{type(error).__name__}: {error}"
+            self._finish("failed", error=f"{type(error).__name__}: {error}")
             traceback.print_exc()
         finally:
             if self._slots is not None:
                 self._slots.release()
 
-    def _train_test_save(self) -> None:
-        from digits.evaluation import evaluate
-        from digits.store import StoreError, new_run_record
-
-        self._set_status("loading")
-        data = self._load_data()
-        with self._lock:
-            self._metrics = new_metrics(self.hp, training_count(data, self.hp.validation_split))
-            self._status = "stopping" if self._stop_event.is_set() else "training"
-        outcome = train(self.hp, data, self._metrics, self._lock, self._stop_event)
-        self.model = outcome.model
-        if outcome.status == "diverged":
-            self._set_status("diverged")
-            return
-        self._set_status("saving")
-        test = evaluate(outcome.model, data.x_test, data.y_test)
-        record = new_run_record(
-            name=self.name,
-            hp=self.hp,
-            history=self._metrics.history(),
-            test=test.summary(),
-            seconds=outcome.seconds,
-            data=data,
-            status=outcome.status,
+    def _watch_training_process(self) -> None:
+        receiver, sender = self._context.Pipe(duplex=False)
+        process = self._context.Process(
+            target=_train_test_save,
+            args=(sender, self._stop_event, self.hp, self.name, self._load_data, self._store),
+            name=f"digits-train-{self.job_id}", daemon=True,
         )
-        status = outcome.status
-        if self._store is not None:
-            try:
-                record = self._store.save(outcome.model, record)
-            except StoreError as error:  # e.g. a full disk: keep the model so it can still be downloaded
-                status = "unsaved"
-                with self._lock:
-                    self._error = str(error)
         with self._lock:
-            self._record = record
-            self._status = status
+            self._status = "stopping" if self._stop_event.is_set() else "loading"
+        process.start()
+        sender.close()  # the child holds the only writing end now, so its exit ends the reading below
+        self.pid = process.pid
+        finished = False
+        try:
+            while not finished:
+                try:
+                    finished = self._receive(receiver.recv())
+                except EOFError:
+                    break
+        finally:
+            receiver.close()
+            process.join()
+            self.pid = None
+        if not finished:
+            self._finish("failed", error=f"The training process ended unexpectedly (exit code {process.exitcode}); "
+                                         "the server may be short of memory.")
+
+    def _receive(self, message: tuple[Any, ...]) -> bool:
+        """Take one message from the training process; True once it has sent its final one."""
+        kind, *content = message
+        with self._lock:
+            if kind == "training":
+                self._metrics = content[0]
+                if self._status != "stopping":
+                    self._status = "training"
+            elif kind == "progress" and self._metrics is not None:
+                self._metrics.apply(content[0])
+            elif kind == "saving":
+                self._status = "saving"
+        if kind == "final":
+            status, record, error, model_file = content
+            self.model_file = model_file
+            self._finish(status, record, error)
+            return True
+        return False
+
+    def _finish(self, status: str, record: RunRecord | None = None, error: str | None = None) -> None:
+        with self._lock:
+            self._status, self._record, self._error = status, record, error
+
+
+def _train_test_save(
+    parent: Connection,
+    stop_event: StopSwitch,
+    hp: Hyperparameters,
+    name: str,
+    load_data: Callable[[], Mnist],
+    store: ModelStore | None,
+) -> None:
+    """The training process: everything a job does, its news sent to ``parent`` (see TrainingJob._receive).
+
+    If the server goes, even killed, the pipe breaks and this process ends at its next send (within
+    UPDATE_SECONDS while training): a run nobody can see must not go on holding the CPU. A run it had
+    not saved is lost, as the store promises: it only ever shows complete runs.
+    """
+    if hasattr(os, "nice"):
+        os.nice(TRAINING_NICENESS)
+    try:
+        result = _train_test_save_steps(parent, stop_event, hp, name, load_data, store)
+    except BrokenPipeError:
+        return
+    except Exception as error:
+        traceback.print_exc()
+        result = ("failed", None, f"{type(error).__name__}: {error}", None)
+    with contextlib.suppress(BrokenPipeError):
+        parent.send(("final", *result))
+
+
+def _train_test_save_steps(
+    parent: Connection,
+    stop_event: StopSwitch,
+    hp: Hyperparameters,
+    name: str,
+    load_data: Callable[[], Mnist],
+    store: ModelStore | None,
+) -> tuple[str, RunRecord | None, str | None, bytes | None]:
+    """Status, record, error and (when saving failed) the model file."""
+    import keras
+
+    from digits.evaluation import evaluate
+    from digits.store import StoreError, model_file_bytes, new_run_record
+
+    data = load_data()
+    metrics = new_metrics(hp, training_count(data, hp.validation_split))
+    parent.send(("training", copy.deepcopy(metrics)))
+    lock = threading.Lock()
+
+    class _Sender(keras.callbacks.Callback):
+        """Sends what the recorder added, at most every UPDATE_SECONDS and at each epoch's end."""
+
+        sent_batches, sent_at = 0, 0.0
+
+        def send(self) -> None:
+            with lock:
+                update = metrics.update_since(self.sent_batches)
+                self.sent_batches = len(metrics.batch_loss)
+            parent.send(("progress", update))
+            self.sent_at = time.monotonic()
+
+        def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+            if time.monotonic() - self.sent_at >= UPDATE_SECONDS:
+                self.send()
+
+        def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+            self.send()
+
+        def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+            self.send()
+
+    outcome = train(hp, data, metrics, lock, stop_event, callbacks=[_Sender()])
+    if outcome.status == "diverged":
+        return "diverged", None, None, None
+    parent.send(("saving",))
+    test = evaluate(outcome.model, data.x_test, data.y_test)
+    record = new_run_record(name=name, hp=hp, history=metrics.history(), test=test.summary(),
+                            seconds=outcome.seconds, data=data, status=outcome.status)
+    if store is None:
+        return outcome.status, record, None, None
+    try:
+        return outcome.status, store.save(outcome.model, record), None, None
+    except StoreError as error:  # e.g. a full disk: send the model back so it can still be downloaded
+        return "unsaved", record, str(error), model_file_bytes(outcome.model)
 
 
 class AlreadyTraining(Exception):

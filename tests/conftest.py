@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 from pathlib import Path
@@ -14,6 +15,8 @@ TESTS_DIR = Path(__file__).parent
 SAMPLE_NPZ = TESTS_DIR / "data" / "mnist_sample.npz"
 PROJECT_ROOT = TESTS_DIR.parent
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
+# The sample as a training job loads it, in a process of its own: a picklable loader.
+load_sample = functools.partial(load_npz, SAMPLE_NPZ)
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import PROJECT_ROOT
+from conftest import PROJECT_ROOT, load_sample
 from digits.data import Mnist
 from digits.models import default_hyperparameters
 from digits.store import ModelStore
@@ -38,7 +38,7 @@ def app(page: str | None = None, current_model: str | None = None) -> AppTest:
 
 def train_run(sample: Mnist, name: str, **settings: object) -> str:
     hp = default_hyperparameters("mlp", **{"epochs": 1, "batch_size": 100, **settings})
-    job = TrainingJob(hp, name, lambda: sample, ModelStore()).start()
+    job = TrainingJob(hp, name, load_sample, ModelStore()).start()
     assert job.wait(120)
     assert job.snapshot().status == "finished", job.snapshot().error
     return name

@@ -14,10 +14,10 @@ from pathlib import Path
 import keras
 import pytest
 
-from conftest import PROJECT_ROOT, SAMPLE_NPZ
+from conftest import PROJECT_ROOT, SAMPLE_NPZ, load_sample
 from digits.data import Mnist
 from digits.models import default_hyperparameters
-from digits.store import RECORD_FILE, ModelStore, StoreError, model_file_bytes
+from digits.store import RECORD_FILE, ModelStore, StoreError
 from digits.training import TrainingJob
 
 
@@ -25,13 +25,14 @@ def test_a_model_that_cannot_be_saved_is_kept_for_download(sample: Mnist, tmp_pa
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("")
     store = ModelStore(blocker / "models", builtin=None)  # every write fails, as on a full or read-only disk
-    job = TrainingJob(default_hyperparameters("mlp", epochs=1), "doomed", lambda: sample, store).start()
+    job = TrainingJob(default_hyperparameters("mlp", epochs=1), "doomed", load_sample, store).start()
     assert job.wait(120)
     snapshot = job.snapshot()
     assert snapshot.status == "unsaved" and "Cannot write" in (snapshot.error or "")
     assert snapshot.record is not None and snapshot.record.test["count"] == 500
     downloaded = tmp_path / "downloaded.keras"
-    downloaded.write_bytes(model_file_bytes(job.model))
+    assert job.model_file is not None
+    downloaded.write_bytes(job.model_file)
     reloaded = keras.saving.load_model(downloaded, compile=False, safe_mode=True)
     assert reloaded.predict(sample.x_test[:3] / 255.0, verbose=0).shape == (3, 10)
 
@@ -63,13 +64,31 @@ def test_server_killed_mid_training_leaves_earlier_runs_and_no_half_run(tmp_path
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     time.sleep(8)  # well into training
     assert victim.poll() is None, "the run ended before it could be killed"
+    trainers = children_of(victim.pid)
+    assert trainers, "training runs in a process of its own"
     victim.send_signal(signal.SIGKILL)
     victim.wait(30)
+    deadline = time.monotonic() + 10
+    while any(map(running, trainers)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(map(running, trainers)), "the training process outlived its server"
     store = ModelStore(tmp_path / "models", builtin=None)
     assert [run.name for run in store.list()] == ["earlier"]
     assert store.load("earlier") is not None
     visible = [path.name for path in (tmp_path / "models").iterdir() if not path.name.startswith(".")]
     assert visible == ["earlier"]
+
+
+def children_of(pid: int) -> list[int]:
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def running(pid: int) -> bool:
+    """Alive, and not a zombie waiting for whoever adopted it to collect its exit status."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
 
 
 def test_streamlit_settings_keep_xsrf_protection_and_cap_uploads() -> None:

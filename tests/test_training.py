@@ -1,13 +1,16 @@
 from __future__ import annotations
 
+import functools
+import os
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from conftest import tiny_split
-from digits.data import Mnist
+from conftest import load_sample, tiny_split
+from digits.data import Mnist, load_npz
 from digits.models import build_model, default_hyperparameters
 from digits.store import ModelStore
 from digits.training import AlreadyTraining, JobRegistry, TrainingJob, make_recorder, new_metrics, train
@@ -78,7 +81,7 @@ def test_augmented_training_runs(sample: Mnist) -> None:
 
 def test_job_trains_tests_and_saves(sample: Mnist, isolated_store) -> None:
     store = ModelStore()
-    job = TrainingJob(default_hyperparameters("mlp", epochs=2, batch_size=100), "job-run", lambda: sample, store)
+    job = TrainingJob(default_hyperparameters("mlp", epochs=2, batch_size=100), "job-run", load_sample, store)
     assert job.snapshot().status == "waiting"
     job.start()
     assert job.wait(120)
@@ -89,21 +92,34 @@ def test_job_trains_tests_and_saves(sample: Mnist, isolated_store) -> None:
     assert store.record("job-run").test == snapshot.record.test
 
 
-def test_job_reports_errors_instead_of_losing_them(sample: Mnist) -> None:
-    def broken_loader() -> Mnist:
-        raise OSError("disk on fire")
-
-    job = TrainingJob(default_hyperparameters("mlp"), "x", broken_loader).start()
-    assert job.wait(30)
+def test_job_reports_errors_instead_of_losing_them(tmp_path: Path) -> None:
+    job = TrainingJob(default_hyperparameters("mlp"), "x", functools.partial(load_npz, tmp_path / "gone.npz")).start()
+    assert job.wait(60)
     snapshot = job.snapshot()
     assert snapshot.status == "failed" and snapshot.done
-    assert "disk on fire" in (snapshot.error or "")
+    assert "gone.npz" in (snapshot.error or "")
+
+
+def test_job_trains_in_a_process_of_its_own_at_lower_priority() -> None:
+    job = TrainingJob(default_hyperparameters("mlp", epochs=30), "background", load_sample).start()
+    try:
+        deadline = time.monotonic() + 60
+        while job.snapshot().status != "training" and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert job.snapshot().status == "training" and job.pid is not None and job.pid != os.getpid()
+        assert os.getpriority(os.PRIO_PROCESS, job.pid) > os.getpriority(os.PRIO_PROCESS, 0)
+        while job.snapshot().metrics.examples_seen == 0 and time.monotonic() < deadline:  # type: ignore[union-attr]
+            time.sleep(0.1)
+        assert job.snapshot().metrics.examples_seen > 0  # type: ignore[union-attr]  # figures cross over
+    finally:
+        job.stop()
+    assert job.wait(60) and job.snapshot().status == "stopped" and job.pid is None
 
 
 def test_job_waiting_for_a_slot_can_be_cancelled(sample: Mnist) -> None:
     slots = threading.BoundedSemaphore(1)
     slots.acquire()  # someone else is training
-    job = TrainingJob(default_hyperparameters("mlp"), "queued", lambda: sample, slots=slots).start()
+    job = TrainingJob(default_hyperparameters("mlp"), "queued", load_sample, slots=slots).start()
     assert not job.wait(0.5)
     assert job.snapshot().status == "waiting"
     job.stop()
@@ -115,10 +131,10 @@ def test_job_waiting_for_a_slot_can_be_cancelled(sample: Mnist) -> None:
 
 def test_registry_refuses_a_second_run_per_session_and_caps_the_server(sample: Mnist) -> None:
     registry = JobRegistry(max_running=1)
-    first = registry.submit("alice", default_hyperparameters("mlp", epochs=30), "a", lambda: sample, None)
+    first = registry.submit("alice", default_hyperparameters("mlp", epochs=30), "a", load_sample, None)
     with pytest.raises(AlreadyTraining):
-        registry.submit("alice", default_hyperparameters("mlp"), "again", lambda: sample, None)
-    second = registry.submit("bob", default_hyperparameters("mlp", epochs=1), "b", lambda: sample, None)
+        registry.submit("alice", default_hyperparameters("mlp"), "again", load_sample, None)
+    second = registry.submit("bob", default_hyperparameters("mlp", epochs=1), "b", load_sample, None)
     time.sleep(1.0)
     assert second.snapshot().status == "waiting"  # the one slot is alice's
     assert registry.get(first.job_id) is first and registry.get("nope") is None
@@ -126,5 +142,5 @@ def test_registry_refuses_a_second_run_per_session_and_caps_the_server(sample: M
     assert first.wait(60) and second.wait(120)
     assert first.snapshot().status == "stopped" and second.snapshot().status == "finished"
     # Once alice's run ended she may start another.
-    third = registry.submit("alice", default_hyperparameters("mlp", epochs=1), "c", lambda: sample, None)
+    third = registry.submit("alice", default_hyperparameters("mlp", epochs=1), "c", load_sample, None)
     assert third.wait(120)
