@@ -25,7 +25,17 @@ from playwright.async_api import Page, async_playwright
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from browser import CHROMIUM, CHROMIUM_ARGS, LATENCY_PROBE_JS, Server, process_tree_cpu_seconds, streamlit_server
+from browser import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    LATENCY_PROBE_JS,
+    SHOWN_JS,
+    Server,
+    app_env,
+    process_tree_cpu_seconds,
+    streamlit_server,
+)
 from digits.drawn import DrawnDigit, load_drawn_digits, random_box, strokes_to_canvas_points
 
 READ_TIMEOUT = 10.0
@@ -34,6 +44,9 @@ READ_TIMEOUT = 10.0
 @dataclass
 class Tally:
     latencies: list[float] = field(default_factory=list)
+    # of each reading, seconds from the mouse-up: the canvas sent it, the server's last message came
+    sent: list[float] = field(default_factory=list)
+    heard: list[float] = field(default_factory=list)
     read: int = 0
     errors: list[str] = field(default_factory=list)
     # CPU seconds the phase cost the server process, its training processes, and the clients (this
@@ -44,17 +57,26 @@ class Tally:
 
     def add(self, other: Tally) -> None:
         self.latencies += other.latencies
+        self.sent += other.sent
+        self.heard += other.heard
         self.read += other.read
         self.errors += other.errors
 
     def summary(self) -> str:
         if not self.latencies:
             return f"{self.read} read, {len(self.errors)} errors"
-        ordered = sorted(self.latencies)
-        p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
-        return (f"{self.read:4d} drawings read, {len(self.errors)} errors, mouse-up to prediction median "
-                f"{statistics.median(ordered) * 1000:5.0f} ms, p95 {p95 * 1000:5.0f} ms; CPU s: server "
-                f"{self.server_cpu:.0f}, training {self.training_cpu:.0f}, clients {self.client_cpu:.0f}")
+        answer = [heard - sent for sent, heard in zip(self.sent, self.heard, strict=True)]
+        drawing = [shown - heard for heard, shown in zip(self.heard, self.latencies, strict=True)]
+        return (f"{self.read:4d} drawings read, {len(self.errors)} errors, mouse-up to prediction "
+                f"{spread(self.latencies)}; of which canvas wait {spread(self.sent)}, server's answer "
+                f"{spread(answer)}, browser drawing it {spread(drawing)}; CPU s: server {self.server_cpu:.0f}, "
+                f"training {self.training_cpu:.0f}, clients {self.client_cpu:.0f}")
+
+
+def spread(seconds: list[float]) -> str:
+    ordered = sorted(seconds)
+    p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+    return f"median {statistics.median(ordered) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms"
 
 
 async def canvas_box(page: Page) -> dict[str, float]:
@@ -78,12 +100,35 @@ async def draw_once(page: Page, digit: DrawnDigit, rng: np.random.Generator, tal
         await page.mouse.up()
     try:  # the first new reading after the last mouse-up, timed in the page (LATENCY_PROBE_JS)
         latency = await page.wait_for_function("() => window.__reading.latency", timeout=READ_TIMEOUT * 1000)
-        tally.latencies.append(await latency.json_value() / 1000)
+        await latency.dispose()
+        reading = await page.evaluate("() => window.__reading")
+        tally.latencies.append(reading["latency"] / 1000)
+        tally.sent.append(reading["sent"] / 1000)
+        tally.heard.append(reading["heard"] / 1000)
         tally.read += 1
     except PlaywrightTimeout:
-        tally.errors.append(f"not read within {READ_TIMEOUT:.0f} s")
+        shown = await page.evaluate(SHOWN_JS)
+        path = ARTIFACTS / f"load-not-read-{len(tally.errors)}-{id(page)}.png"
+        await page.screenshot(path=str(path))
+        tally.errors.append(f"not read within {READ_TIMEOUT:.0f} s (showing {shown[0]!r}; see {path.name})")
     if await page.locator("[data-testid=stException]").count():
         tally.errors.append("exception shown")
+
+
+CLEARED_JS = f"() => {{ const shown = ({SHOWN_JS})(); return shown[0] === '–' && shown[1] === null; }}"
+
+
+async def clear(page: Page, tally: Tally) -> None:
+    """Click Clear and wait, as a person would, until the reading has gone with the drawing; the canvas
+    is replaced by an empty one, so strokes begun before that would be lost."""
+    for _ in range(3):  # a click landing mid-rerun can be dropped, as it can for a person; they click again
+        await page.get_by_role("button", name="Clear").click()
+        try:
+            await page.wait_for_function(CLEARED_JS, timeout=5000)
+            return
+        except PlaywrightTimeout:
+            continue
+    tally.errors.append("Clear did not empty the canvas")
 
 
 async def session(browser, url: str, drawn: list[DrawnDigit], seconds: float, seed: int) -> Tally:
@@ -100,7 +145,7 @@ async def session(browser, url: str, drawn: list[DrawnDigit], seconds: float, se
         while time.monotonic() < deadline:
             await draw_once(page, drawn[int(rng.integers(len(drawn)))], rng, tally)
             await asyncio.sleep(0.5)  # a person looks at the answer
-            await page.get_by_role("button", name="Clear").click()
+            await clear(page, tally)
             await asyncio.sleep(1.0)  # and picks up the pen again
     except Exception as error:  # a crashed session is an error to report, not a crashed benchmark
         tally.errors.append(f"{type(error).__name__}: {error}")
@@ -109,8 +154,9 @@ async def session(browser, url: str, drawn: list[DrawnDigit], seconds: float, se
     return tally
 
 
-async def start_training(browser, url: str) -> None:
-    """Start a CNN run from the Train page of a session of its own, as another person would."""
+async def start_training(browser, url: str) -> bool:
+    """Start a CNN run from the Train page of a session of its own, as another person would; True if it
+    trains, False if it has to wait for a free slot."""
     context = await browser.new_context(viewport={"width": 1400, "height": 1100})
     page = await context.new_page()
     await page.goto(f"{url}/train")
@@ -119,7 +165,10 @@ async def start_training(browser, url: str) -> None:
     await page.get_by_text("Convolutional network: looks for").click()
     await asyncio.sleep(1.0)
     await page.get_by_role("button", name="Start training").click()
-    await page.wait_for_selector("[data-testid=stProgress]", timeout=120_000)
+    training = page.locator("[data-testid=stProgress]")
+    waiting = page.get_by_text("Waiting for a free training slot")
+    await training.or_(waiting).first.wait_for(timeout=120_000)
+    return await training.count() > 0
 
 
 async def phase(browser, server: Server, drawn: list[DrawnDigit], sessions: int, seconds: float) -> Tally:
@@ -138,35 +187,60 @@ async def phase(browser, server: Server, drawn: list[DrawnDigit], sessions: int,
     return total
 
 
+@dataclass
+class LoadReport:
+    alone: Tally
+    crowd: Tally
+    crowd_again: Tally
+    training: Tally | None
+    runs_started: list[bool]  # for each training run started: whether it trained at once (else it waits)
+    rss: dict[str, float]  # the server's resident memory (MB) at each point
+    training_rss: float  # of the training processes, while they train
+
+
+async def measure(server: Server, drawn: list[DrawnDigit], sessions: int, seconds: float,
+                  train_jobs: int) -> LoadReport:
+    """One session alone; ``sessions`` at once, twice (memory left behind by a crowd shows as growth from
+    the first to the second); then one session while ``train_jobs`` runs train and one more is asked for."""
+    async with async_playwright() as driver:
+        browser = await driver.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        rss = {"started": server.rss_mb()}
+        alone = await phase(browser, server, drawn, 1, seconds)  # also loads the model and warms up
+        rss["after one session"] = server.rss_mb()
+        crowd = await phase(browser, server, drawn, sessions, seconds)
+        rss[f"with {sessions} sessions"] = server.rss_mb()
+        await asyncio.sleep(5)
+        rss["once they left"] = server.rss_mb()
+        crowd_again = await phase(browser, server, drawn, sessions, seconds)
+        await asyncio.sleep(5)
+        rss[f"after {sessions} more came and went"] = server.rss_mb()
+        training, runs_started, training_rss = None, [], 0.0
+        if train_jobs:
+            runs_started = [await start_training(browser, server.url) for _ in range(train_jobs + 1)]
+            training = await phase(browser, server, drawn, 1, seconds)
+            rss["while training"], training_rss = server.rss_mb(), server.children_rss_mb()
+        await browser.close()
+    return LoadReport(alone, crowd, crowd_again, training, runs_started, rss, training_rss)
+
+
 async def main_async(args: argparse.Namespace) -> None:
     drawn = load_drawn_digits()
-    env = {"DIGITS_MODELS_DIR": tempfile.mkdtemp(prefix="load-models-"),
-           "DIGITS_DRAWINGS_DIR": tempfile.mkdtemp(prefix="load-drawings-")}
-    with streamlit_server(env) as server:
-        async with async_playwright() as driver:
-            browser = await driver.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-            alone = await phase(browser, server, drawn, 1, args.seconds)  # also warms the server up
-            rss_before = server.rss_mb()
-            crowd = await phase(browser, server, drawn, args.sessions, args.seconds)
-            rss_crowd = server.rss_mb()
-            await asyncio.sleep(5)
-            rss_after = server.rss_mb()
-            training = None
-            if args.train_jobs:
-                for _ in range(args.train_jobs):
-                    await start_training(browser, server.url)
-                training = await phase(browser, server, drawn, 1, args.seconds)
-            rss_training = server.rss_mb()
-            await browser.close()
+    with streamlit_server(app_env(Path(tempfile.mkdtemp(prefix="load-draw-")))) as server:
+        report = await measure(server, drawn, args.sessions, args.seconds, args.train_jobs)
     print(f"{args.seconds:.0f} s per phase; one Chromium, one server, this {os.cpu_count()}-core machine")
-    print(f"{'1 session alone':<38} {alone.summary()}")
-    print(f"{f'{args.sessions} sessions at once':<38} {crowd.summary()}")
-    if training is not None:
-        print(f"{f'1 session, {args.train_jobs} CNN runs training':<38} {training.summary()}")
-    print(f"server RSS: {rss_before:.0f} MB after one session, {rss_crowd:.0f} MB with {args.sessions} sessions, "
-          f"{rss_after:.0f} MB once they left" + (f", {rss_training:.0f} MB while training" if training else ""))
-    for name, tally in (("alone", alone), ("crowd", crowd), ("training", training)):
-        if tally and tally.errors:
+    phases = {"1 session alone": report.alone, f"{args.sessions} sessions at once": report.crowd,
+              f"{args.sessions} sessions again": report.crowd_again}
+    if report.training is not None:
+        phases[f"1 session, {args.train_jobs} CNN runs training"] = report.training
+    for name, tally in phases.items():
+        print(f"{name:<34} {tally.summary()}")
+    if report.runs_started:
+        print(f"training runs asked for: {len(report.runs_started)}; trained at once: {sum(report.runs_started)}; "
+              f"told to wait: {report.runs_started.count(False)}")
+    print("server RSS: " + ", ".join(f"{mb:.0f} MB {point}" for point, mb in report.rss.items())
+          + (f"; training processes {report.training_rss:.0f} MB" if report.training is not None else ""))
+    for name, tally in phases.items():
+        if tally.errors:
             print(f"errors ({name}): {sorted(set(tally.errors))[:5]}")
 
 

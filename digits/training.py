@@ -11,12 +11,16 @@ import copy
 import math
 import multiprocessing
 import os
+import subprocess
+import sys
 import threading
 import time
 import traceback
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
@@ -25,8 +29,6 @@ from digits.data import Mnist, normalise
 from digits.models import Hyperparameters, build_model
 
 if TYPE_CHECKING:
-    from multiprocessing.connection import Connection
-
     import keras
 
     from digits.store import ModelStore, RunRecord
@@ -320,9 +322,10 @@ class TrainingJob:
         self._store = store
         self._slots = slots
         self._lock = threading.Lock()
-        self._context = multiprocessing.get_context("spawn")  # fork would copy the server's threads' locks
-        self._stop_event = self._context.Event()
+        self._stop_event = threading.Event()
+        self._connection: Connection | None = None  # to the training process, while there is one
         self._status = "waiting"
+        self._has_slot = False
         self._metrics: Metrics | None = None
         self._error: str | None = None
         self._record: RunRecord | None = None
@@ -332,6 +335,10 @@ class TrainingJob:
         self._thread = threading.Thread(target=self._run, name=f"train-{self.job_id}", daemon=True)
 
     def start(self) -> TrainingJob:
+        # Take a free slot at once, so a run that need not wait is never shown as waiting.
+        self._has_slot = self._slots is None or self._slots.acquire(blocking=False)
+        if self._has_slot:
+            self._status = "loading"
         self._thread.start()
         return self
 
@@ -341,6 +348,9 @@ class TrainingJob:
         with self._lock:
             if self._status in ("loading", "training"):
                 self._status = "stopping"
+            if self._connection is not None:
+                with contextlib.suppress(OSError):  # it has just ended
+                    self._connection.send("stop")
 
     def wait(self, timeout: float | None = None) -> bool:
         self._thread.join(timeout)
@@ -362,7 +372,7 @@ class TrainingJob:
             )
 
     def _acquire_slot(self) -> bool:
-        if self._slots is None:
+        if self._has_slot or self._slots is None:
             return True
         while not self._stop_event.is_set():
             if self._slots.acquire(timeout=0.2):
@@ -384,30 +394,37 @@ class TrainingJob:
                 self._slots.release()
 
     def _watch_training_process(self) -> None:
-        receiver, sender = self._context.Pipe(duplex=False)
-        process = self._context.Process(
-            target=_train_test_save,
-            args=(sender, self._stop_event, self.hp, self.name, self._load_data, self._store),
-            name=f"digits-train-{self.job_id}", daemon=True,
+        # A plain `python -c`, not multiprocessing's spawn: under Streamlit, spawn would run the app's
+        # script (Streamlit's __main__) once more in the new process, in bare mode.
+        connection, child_end = multiprocessing.Pipe()
+        process = subprocess.Popen(
+            [sys.executable, "-c", "from digits.training import training_process; training_process()",
+             str(child_end.fileno())],
+            pass_fds=[child_end.fileno()], env={**os.environ, "PYTHONPATH": _import_path()},
         )
+        child_end.close()  # the child holds the only other end now, so its exit ends the reading below
+        self.pid = process.pid
+        connection.send((self.hp, self.name, self._load_data, self._store))
         with self._lock:
             self._status = "stopping" if self._stop_event.is_set() else "loading"
-        process.start()
-        sender.close()  # the child holds the only writing end now, so its exit ends the reading below
-        self.pid = process.pid
+            self._connection = connection  # from now on stop() tells the process itself
+            if self._stop_event.is_set():
+                connection.send("stop")
         finished = False
         try:
             while not finished:
                 try:
-                    finished = self._receive(receiver.recv())
+                    finished = self._receive(connection.recv())
                 except EOFError:
                     break
         finally:
-            receiver.close()
-            process.join()
+            with self._lock:
+                self._connection = None
+            connection.close()
+            process.wait()
             self.pid = None
         if not finished:
-            self._finish("failed", error=f"The training process ended unexpectedly (exit code {process.exitcode}); "
+            self._finish("failed", error=f"The training process ended unexpectedly (exit code {process.returncode}); "
                                          "the server may be short of memory.")
 
     def _receive(self, message: tuple[Any, ...]) -> bool:
@@ -434,31 +451,42 @@ class TrainingJob:
             self._status, self._record, self._error = status, record, error
 
 
-def _train_test_save(
-    parent: Connection,
-    stop_event: StopSwitch,
-    hp: Hyperparameters,
-    name: str,
-    load_data: Callable[[], Mnist],
-    store: ModelStore | None,
-) -> None:
-    """The training process: everything a job does, its news sent to ``parent`` (see TrainingJob._receive).
+def _import_path() -> str:
+    """PYTHONPATH for the training process: this package's folder first, then what it had."""
+    inherited = os.environ.get("PYTHONPATH")
+    here = str(Path(__file__).resolve().parent.parent)
+    return here + (os.pathsep + inherited if inherited else "")
 
-    If the server goes, even killed, the pipe breaks and this process ends at its next send (within
-    UPDATE_SECONDS while training): a run nobody can see must not go on holding the CPU. A run it had
-    not saved is lost, as the store promises: it only ever shows complete runs.
+
+def training_process() -> None:
+    """The training process (see TrainingJob._watch_training_process): everything a job does, its news
+    sent to the server (see TrainingJob._receive).
+
+    If the server goes, even killed, the connection breaks and this process ends at once: a run nobody
+    can see must not go on holding the CPU. A run it had not saved is lost, as the store promises: it
+    only ever shows complete runs.
     """
+    server = Connection(int(sys.argv[1]))
     if hasattr(os, "nice"):
         os.nice(TRAINING_NICENESS)
+    hp, name, load_data, store = server.recv()
+    stop_event = threading.Event()
+
+    def listen() -> None:
+        try:
+            while True:
+                if server.recv() == "stop":
+                    stop_event.set()
+        except (EOFError, OSError):
+            os._exit(1)
+
+    threading.Thread(target=listen, name="listen-to-server", daemon=True).start()
     try:
-        result = _train_test_save_steps(parent, stop_event, hp, name, load_data, store)
-    except BrokenPipeError:
-        return
+        result = _train_test_save_steps(server, stop_event, hp, name, load_data, store)
     except Exception as error:
         traceback.print_exc()
         result = ("failed", None, f"{type(error).__name__}: {error}", None)
-    with contextlib.suppress(BrokenPipeError):
-        parent.send(("final", *result))
+    server.send(("final", *result))
 
 
 def _train_test_save_steps(

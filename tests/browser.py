@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from conftest import PROJECT_ROOT
+from conftest import PROJECT_ROOT, SAMPLE_NPZ, child_pids
 
 CHROMIUM = "/usr/bin/chromium"
 # Without the networking flags Chromium keeps trying to reach the internet, which this machine refuses.
@@ -42,10 +42,11 @@ class Server:
 
     def rss_mb(self) -> float:
         """The server process's resident memory now."""
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return float("nan")
+        return process_rss_mb(self.pid)
+
+    def children_rss_mb(self) -> float:
+        """The resident memory of the server's child processes (training runs) now."""
+        return sum(process_rss_mb(child) for child in child_pids(self.pid))
 
     def cpu_seconds(self) -> float:
         """CPU time the server process has used so far (user and system), not counting its children."""
@@ -54,6 +55,16 @@ class Server:
     def children_cpu_seconds(self) -> float:
         """CPU time used so far by the server's running child processes (training runs)."""
         return process_tree_cpu_seconds(self.pid) - self.cpu_seconds()
+
+
+def process_rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except FileNotFoundError:  # ended
+        pass
+    return 0.0
 
 
 def process_cpu_seconds(pid: int) -> float:
@@ -88,6 +99,20 @@ def process_tree_cpu_seconds(root: int, exclude: int | None = None) -> float:
         except OSError:
             continue
     return total
+
+
+def app_env(scratch: Path) -> dict[str, str]:
+    """Settings for a server of the tests' own: empty model and drawing folders under ``scratch``, and
+    full MNIST where DIGITS_DATA_DIR has it (CI), else the committed sample."""
+    data_dir = os.environ.get("DIGITS_DATA_DIR")
+    if not data_dir or not Path(data_dir).is_dir():
+        data_dir = str(scratch / "data")
+        Path(data_dir).mkdir(parents=True)
+        (Path(data_dir) / "mnist.npz").write_bytes(SAMPLE_NPZ.read_bytes())
+    for folder in ("models", "drawings"):
+        (scratch / folder).mkdir(parents=True)
+    return {"DIGITS_DATA_DIR": data_dir, "DIGITS_MODELS_DIR": str(scratch / "models"),
+            "DIGITS_DRAWINGS_DIR": str(scratch / "drawings")}
 
 
 @contextmanager
@@ -144,18 +169,33 @@ SHOWN_JS = """() => {
 # Mouse-up to prediction shown, timed inside the page: from each mouse-up, every animation frame compares
 # what is shown with what was shown at the mouse-up, until a new reading appears. A harness driving many
 # pages at once then needs no polling round trips, which would load the machine and blur the figure.
+# It also notes when the page last sent to the server and last heard from it before the reading showed,
+# which splits the time into the canvas's wait, the server's answer and the browser's drawing of it.
 LATENCY_PROBE_JS = f"""(() => {{
   const shown = {SHOWN_JS};
+  const times = {{ sent: null, heard: null }};
+  const NativeWebSocket = window.WebSocket;
+  window.WebSocket = class extends NativeWebSocket {{
+    constructor(...args) {{
+      super(...args);
+      this.addEventListener("message", () => {{ times.heard = performance.now(); }});
+    }}
+    send(data) {{
+      times.sent = performance.now();
+      return super.send(data);
+    }}
+  }};
   let frame = null;
-  window.__reading = {{ latency: null, text: null }};
+  window.__reading = {{ latency: null }};
   window.addEventListener("mouseup", () => {{
     const before = shown(), upAt = performance.now();
-    window.__reading = {{ latency: null, text: null }};
+    window.__reading = {{ latency: null }};
     cancelAnimationFrame(frame);
     const check = () => {{
       const now = shown();
       if ((now[0] !== before[0] || now[1] !== before[1]) && now[0] !== "" && now[0] !== "–") {{
-        window.__reading = {{ latency: performance.now() - upAt, text: now[0] }};
+        window.__reading = {{ latency: performance.now() - upAt, text: now[0], sent: times.sent - upAt,
+                              heard: times.heard - upAt }};
       }} else {{
         frame = requestAnimationFrame(check);
       }}

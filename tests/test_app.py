@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from pathlib import Path
@@ -223,6 +224,9 @@ def test_draw_reads_a_crafted_canvas_and_says_so_when_empty(sample: Mnist, monke
     monkeypatch.setattr("ui.canvas.drawing_canvas", canvas_returning(both))
     at.run()
     assert len({m.label: m.value for m in at.metric}["Prediction"]) == 2
+    # Once a model has loaded, TensorFlow's long-lived objects are kept out of every full garbage
+    # collection (ui/server.py), which otherwise stalls all sessions.
+    assert gc.get_freeze_count() > 0
 
 
 def test_draw_feedback_is_saved(sample: Mnist, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from browser import CHROMIUM, CHROMIUM_ARGS, SHOWN_JS, chromium_available, screenshot, streamlit_server
-from conftest import SAMPLE_NPZ, SHARED_DATA
+from browser import CHROMIUM, CHROMIUM_ARGS, SHOWN_JS, app_env, chromium_available, screenshot, streamlit_server
+from conftest import SHARED_DATA
 
 pytestmark = [
     pytest.mark.browser,
@@ -30,16 +30,7 @@ DRAWN_1000 = Path(os.environ.get("DIGITS_DRAWN_DATA") or SHARED_DATA / "unipen" 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    data_dir = os.environ.get("DIGITS_DATA_DIR")
-    if not data_dir or not Path(data_dir).is_dir():
-        data_dir = str(tmp_path_factory.mktemp("data"))
-        (Path(data_dir) / "mnist.npz").write_bytes(SAMPLE_NPZ.read_bytes())
-    env = {
-        "DIGITS_DATA_DIR": data_dir,
-        "DIGITS_MODELS_DIR": str(tmp_path_factory.mktemp("models")),
-        "DIGITS_DRAWINGS_DIR": str(tmp_path_factory.mktemp("drawings")),
-        "DIGITS_DRAWN_DATA": str(DRAWN_1000),
-    }
+    env = {**app_env(tmp_path_factory.mktemp("app")), "DIGITS_DRAWN_DATA": str(DRAWN_1000)}
     with streamlit_server(env) as running:
         yield running.url
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import keras
 import pytest
 
-from conftest import PROJECT_ROOT, SAMPLE_NPZ, load_sample
+from conftest import PROJECT_ROOT, SAMPLE_NPZ, child_pids, load_sample
 from digits.data import Mnist
 from digits.models import default_hyperparameters
 from digits.store import RECORD_FILE, ModelStore, StoreError
@@ -64,7 +64,7 @@ def test_server_killed_mid_training_leaves_earlier_runs_and_no_half_run(tmp_path
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     time.sleep(8)  # well into training
     assert victim.poll() is None, "the run ended before it could be killed"
-    trainers = children_of(victim.pid)
+    trainers = child_pids(victim.pid)
     assert trainers, "training runs in a process of its own"
     victim.send_signal(signal.SIGKILL)
     victim.wait(30)
@@ -77,10 +77,6 @@ def test_server_killed_mid_training_leaves_earlier_runs_and_no_half_run(tmp_path
     assert store.load("earlier") is not None
     visible = [path.name for path in (tmp_path / "models").iterdir() if not path.name.startswith(".")]
     assert visible == ["earlier"]
-
-
-def children_of(pid: int) -> list[int]:
-    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
 
 def running(pid: int) -> bool:

@@ -11,11 +11,13 @@ import os
 import uuid
 from typing import TYPE_CHECKING
 
+import numpy as np
 import streamlit as st
 
-from digits.data import DataError, Mnist, load_mnist
+from digits.data import IMAGE_SIZE, DataError, Mnist, load_mnist
 from digits.store import DEFAULT_RUN, ModelStore, StoredRun, StoreError
 from digits.training import JobRegistry, TrainingJob
+from ui import server
 
 if TYPE_CHECKING:
     import keras
@@ -68,7 +70,10 @@ def _cached_model(name: str, created: str) -> keras.Model:
 def _cached_predictor(name: str, created: str) -> ProbabilityFunction:
     from digits.predict import make_predictor
 
-    return make_predictor(_cached_model(name, created))
+    probabilities = make_predictor(_cached_model(name, created))
+    probabilities(np.zeros((1, IMAGE_SIZE, IMAGE_SIZE), np.uint8))  # compiled now, not at the first drawing
+    server.freeze_loaded_objects()
+    return probabilities
 
 
 @st.cache_resource(max_entries=8, show_spinner="Testing the model on 10,000 digits...")

@@ -1,0 +1,48 @@
+"""Many people at once (slow, about 3 minutes): ten Chromium sessions drawing on one server, twice, then
+one drawing while two runs train and a third is asked for. Through benchmarks/load_draw.py, which also
+prints the timings; this test asserts what must hold whatever the machine: every drawing is read, no
+page shows an error, the training cap holds, and a crowd leaves no memory behind."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+import pytest
+
+from benchmarks.load_draw import measure
+from browser import app_env, chromium_available, streamlit_server
+from conftest import SHARED_DATA
+from digits.drawn import load_drawn_digits
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(not chromium_available(), reason="needs Debian's chromium (apt-get install chromium)"),
+]
+pytest.importorskip("playwright.async_api")
+
+DRAWN_1000 = Path(os.environ.get("DIGITS_DRAWN_DATA") or SHARED_DATA / "unipen" / "unipen_digits_dev_1000.json.gz")
+SESSIONS = 10
+
+
+def test_ten_people_drawing_and_two_training_lose_nothing(tmp_path: Path, full_mnist_dir: Path) -> None:
+    # Full MNIST, so the two CNN runs are still training when the third is asked for.
+    if not DRAWN_1000.is_file():
+        pytest.skip(f"no pen-drawn digits at {DRAWN_1000}")
+    drawn = load_drawn_digits(DRAWN_1000)
+    with streamlit_server({**app_env(tmp_path), "DIGITS_DATA_DIR": str(full_mnist_dir)}) as server:
+        report = asyncio.run(measure(server, drawn, SESSIONS, seconds=20, train_jobs=2))
+    phases = {"alone": report.alone, "crowd": report.crowd, "crowd again": report.crowd_again,
+              "while training": report.training}
+    for name, tally in phases.items():
+        assert tally is not None
+        print(f"{name}: {tally.summary()}")
+        assert tally.errors == [], name
+    assert report.crowd.read >= SESSIONS and report.crowd_again.read >= SESSIONS  # everyone was read
+    assert report.training is not None and report.training.read >= 1
+    assert report.runs_started == [True, True, False]  # two train, the third waits for a slot
+    print(report.rss, f"training processes {report.training_rss:.0f} MB")
+    # Ten more sessions coming and going leave no trace: a copy of anything per session would show here.
+    assert report.rss[f"after {SESSIONS} more came and went"] - report.rss["once they left"] < 30
