@@ -29,6 +29,7 @@ from browser import (
     ARTIFACTS,
     CHROMIUM,
     CHROMIUM_ARGS,
+    CLEARED_JS,
     LATENCY_PROBE_JS,
     SHOWN_JS,
     Server,
@@ -113,9 +114,6 @@ async def draw_once(page: Page, digit: DrawnDigit, rng: np.random.Generator, tal
         tally.errors.append(f"not read within {READ_TIMEOUT:.0f} s (showing {shown[0]!r}; see {path.name})")
     if await page.locator("[data-testid=stException]").count():
         tally.errors.append("exception shown")
-
-
-CLEARED_JS = f"() => {{ const shown = ({SHOWN_JS})(); return shown[0] === '–' && shown[1] === null; }}"
 
 
 async def clear(page: Page, tally: Tally) -> None:

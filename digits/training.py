@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -52,12 +52,6 @@ STATUS_TEXT = {
     "cancelled": "Cancelled before it started",
     "unsaved": "Trained and tested, but the model could not be saved",
 }
-
-
-class StopSwitch(Protocol):
-    """A threading.Event, or a multiprocessing one when training runs in a process of its own."""
-
-    def is_set(self) -> bool: ...
 
 
 @dataclass
@@ -149,7 +143,7 @@ class MetricsUpdate:
 
 
 def make_recorder(
-    metrics: Metrics, lock: threading.Lock, stop_event: StopSwitch, batch_size: int
+    metrics: Metrics, lock: threading.Lock, stop_event: threading.Event, batch_size: int
 ) -> keras.callbacks.Callback:
     """A callback that fills ``metrics`` and stops training after the batch in which ``stop_event`` is set
     or the loss stops being finite (``callback.diverged`` tells which)."""
@@ -229,7 +223,7 @@ def train(
     data: Mnist,
     metrics: Metrics | None = None,
     lock: threading.Lock | None = None,
-    stop_event: StopSwitch | None = None,
+    stop_event: threading.Event | None = None,
     extra_train: tuple[np.ndarray, np.ndarray] | None = None,
     callbacks: Sequence[keras.callbacks.Callback] = (),
 ) -> TrainingOutcome:
@@ -491,7 +485,7 @@ def training_process() -> None:
 
 def _train_test_save_steps(
     parent: Connection,
-    stop_event: StopSwitch,
+    stop_event: threading.Event,
     hp: Hyperparameters,
     name: str,
     load_data: Callable[[], Mnist],

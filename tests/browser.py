@@ -54,7 +54,7 @@ class Server:
 
     def children_cpu_seconds(self) -> float:
         """CPU time used so far by the server's running child processes (training runs)."""
-        return process_tree_cpu_seconds(self.pid) - self.cpu_seconds()
+        return sum(process_cpu_seconds(child) for child in child_pids(self.pid))
 
 
 def process_rss_mb(pid: int) -> float:
@@ -68,37 +68,24 @@ def process_rss_mb(pid: int) -> float:
 
 
 def process_cpu_seconds(pid: int) -> float:
-    # Fields 14 and 15 of /proc/PID/stat, counted after the parenthesised command name, which may hold spaces.
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    """CPU time (user and system) ``pid`` has used so far; 0 once it has ended."""
+    try:
+        # Fields 14 and 15 of /proc/PID/stat, counted after the parenthesised command name, which may hold spaces.
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def process_tree_cpu_seconds(root: int, exclude: int | None = None) -> float:
     """CPU time used so far by ``root`` and its running descendants, leaving out the ``exclude`` subtree."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        try:
-            if entry.name.isdigit():
-                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-        except OSError:  # ended while we looked
-            continue
-
-    def inside(pid: int) -> bool:
-        while pid > 1:
-            if pid == exclude:
-                return False
-            if pid == root:
-                return True
-            pid = parents.get(pid, 0)
-        return False
-
-    total = 0.0
-    for pid in parents:
-        try:
-            total += process_cpu_seconds(pid) if inside(pid) else 0.0
-        except OSError:
-            continue
-    return total
+    try:
+        children = child_pids(root)
+    except FileNotFoundError:  # ended while we looked
+        children = []
+    return process_cpu_seconds(root) + sum(
+        process_tree_cpu_seconds(child, exclude) for child in children if child != exclude
+    )
 
 
 def app_env(scratch: Path) -> dict[str, str]:
@@ -165,6 +152,8 @@ SHOWN_JS = """() => {
           images.length ? images[images.length - 1].getAttribute('src') : null];
 }"""
 
+# True once Clear has taken the reading away, and the model's view of the drawing with it.
+CLEARED_JS = f"() => {{ const shown = ({SHOWN_JS})(); return shown[0] === '–' && shown[1] === null; }}"
 
 # Mouse-up to prediction shown, timed inside the page: from each mouse-up, every animation frame compares
 # what is shown with what was shown at the mouse-up, until a new reading appears. A harness driving many

@@ -16,7 +16,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from browser import CHROMIUM, CHROMIUM_ARGS, SHOWN_JS, app_env, chromium_available, screenshot, streamlit_server
+from browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    CLEARED_JS,
+    SHOWN_JS,
+    app_env,
+    chromium_available,
+    screenshot,
+    streamlit_server,
+)
 from conftest import SHARED_DATA
 
 pytestmark = [
@@ -189,9 +198,9 @@ def clear(page) -> None:
         page.get_by_role("button", name="Clear").click()
         try:
             # The model's view must go with the prediction.
-            wait_for(lambda: tuple(page.evaluate(SHOWN_JS)) == ("–", None), 5, "the cleared prediction")
+            page.wait_for_function(CLEARED_JS, timeout=5000)
             return
-        except AssertionError:
+        except playwright.TimeoutError:
             continue
     raise AssertionError("Clear did not empty the prediction")
 
