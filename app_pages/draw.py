@@ -26,19 +26,11 @@ if model is None:
     st.stop()
 st.caption(f"Reading with **{run.name}**. Choose another model in the sidebar.")
 
-st.session_state.setdefault("draw_canvas_version", 0)
 st.session_state.setdefault("draw_session_right", [0, 0])  # right, total: this visit's drawings
-
-
-def clear_canvas() -> None:
-    # A new key gives a fresh, empty canvas (and so no prediction).
-    st.session_state.draw_canvas_version += 1
-
 
 canvas_col, result_col = st.columns([1, 1.25], gap="large")
 with canvas_col:
-    rgba = canvas.drawing_canvas(key=f"draw_canvas_{st.session_state.draw_canvas_version}")
-    st.button("Clear", on_click=clear_canvas, key="draw_clear", icon=":material/ink_eraser:")
+    rgba = canvas.drawing_canvas(key="draw_canvas")
 
 digit_images = preprocess_canvas(rgba) if rgba is not None else []
 reading: Reading | None = read_digits(state.predictor(run), digit_images)

@@ -6,11 +6,15 @@ Screenshots land in test-artifacts/ for a person to look at.
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -160,23 +164,27 @@ def test_evaluate_shows_heatmap_and_gallery(page, server: str) -> None:
     assert_no_exception(page)
 
 
+def draw(page, strokes: list[list[tuple[float, float]]]) -> None:
+    """Replay strokes (canvas pixels) as mouse drags."""
+    box = page.locator("canvas.upper-canvas").bounding_box()
+    for stroke in strokes:
+        page.mouse.move(box["x"] + stroke[0][0], box["y"] + stroke[0][1])
+        page.mouse.down()
+        for x, y in stroke[1:]:
+            page.mouse.move(box["x"] + x, box["y"] + y)
+        page.mouse.up()
+
+
 def draw_and_read(page, strokes: list[list[tuple[float, float]]]) -> tuple[str, float | None]:
     """Replay strokes (canvas pixels) as mouse drags; return the reading of the whole drawing and the
     seconds from the last mouse-up until it showed (None if the last stroke changed nothing shown).
 
     The canvas sends after every stroke, so earlier strokes may already show a reading of the unfinished
     digit: wait until what is shown has settled."""
-    canvases = page.locator("canvas.upper-canvas")
-    wait_for(lambda: canvases.count() == 1, 10, "one canvas (a cleared one is replaced)")
-    box = canvases.bounding_box()
-    for stroke in strokes:
-        page.mouse.move(box["x"] + stroke[0][0], box["y"] + stroke[0][1])
-        page.mouse.down()
-        for x, y in stroke[1:]:
-            page.mouse.move(box["x"] + x, box["y"] + y)
-        before = tuple(page.evaluate(SHOWN_JS))
-        page.mouse.up()
-        released = time.monotonic()
+    draw(page, strokes)
+    # Nothing can have changed yet: the canvas waits 200 ms after the last mouse-up before it sends.
+    released = time.monotonic()
+    before = tuple(page.evaluate(SHOWN_JS))
     shown, first_change, last_change = before, None, None
     while time.monotonic() - released < 15:
         now = tuple(page.evaluate(SHOWN_JS))
@@ -194,15 +202,9 @@ def draw_and_read(page, strokes: list[list[tuple[float, float]]]) -> tuple[str, 
 
 
 def clear(page) -> None:
-    for _ in range(3):  # a click landing mid-rerun can be dropped, as it can for a person; they click again
-        page.get_by_role("button", name="Clear").click()
-        try:
-            # The model's view must go with the prediction.
-            page.wait_for_function(CLEARED_JS, timeout=5000)
-            return
-        except playwright.TimeoutError:
-            continue
-    raise AssertionError("Clear did not empty the prediction")
+    """Press Clear and wait until the reading has gone, and the model's view of the drawing with it."""
+    page.get_by_role("button", name="Clear").click()
+    page.wait_for_function(CLEARED_JS, timeout=15_000)
 
 
 def test_draw_reads_real_drawings_clears_and_keeps_top_right_strokes(page, server: str) -> None:
@@ -229,7 +231,7 @@ def test_draw_reads_real_drawings_clears_and_keeps_top_right_strokes(page, serve
             screenshot(page, "draw-digit")
         time.sleep(0.3)
         clear(page)
-        time.sleep(0.7)  # a person looks up before drawing again; the fresh canvas is still mounting
+        time.sleep(0.3)  # a person looks up before drawing again
     print(f"read {right} of {len(chosen)} drawings right; mouse-up to prediction median "
           f"{statistics.median(latencies) * 1000:.0f} ms")
     assert right >= 0.8 * len(chosen)
@@ -238,4 +240,43 @@ def test_draw_reads_real_drawings_clears_and_keeps_top_right_strokes(page, serve
     prediction, _ = draw_and_read(page, [[(268.0, 4.0), (262.0, 60.0), (255.0, 140.0)]])
     assert prediction == "1"
     screenshot(page, "draw-top-right")
+    assert_no_exception(page)
+
+
+def densify(corners: list[tuple[float, float]], steps: int = 12) -> list[tuple[float, float]]:
+    """A stroke through ``corners`` with the many small moves a hand makes (the canvas draws between moves)."""
+    points = [corners[0]]
+    for (x0, y0), (x1, y1) in itertools.pairwise(corners):
+        points += [(x0 + (x1 - x0) * i / steps, y0 + (y1 - y0) * i / steps) for i in range(1, steps + 1)]
+    return points
+
+
+@contextmanager
+def busy_machine() -> Iterator[None]:
+    """Every core busy with a CPU-bound process at the server's own priority, as when others train."""
+    spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(os.cpu_count() or 2)]
+    try:
+        yield
+    finally:
+        for spinner in spinners:
+            spinner.kill()
+            spinner.wait()
+
+
+def test_a_stroke_begun_right_after_clear_is_read_on_a_busy_machine(page, server: str) -> None:
+    seven = [densify([(50.0, 60.0), (220.0, 60.0), (120.0, 250.0)])]
+    one = [densify([(150.0, 40.0), (145.0, 240.0)])]
+    open_page(page, f"{server}/draw")
+    page.wait_for_selector("canvas.upper-canvas")
+    with busy_machine():
+        for attempt in range(3):
+            draw(page, seven)
+            wait_for(lambda: metric(page, "Prediction") == "7", 30, f"the seven to be read (try {attempt + 1})")
+            page.get_by_role("button", name="Clear").click()
+            time.sleep(0.05)
+            draw(page, one)
+            # Lost, the stroke would leave the cleared canvas empty ("–"); drawn onto the seven, no "1" either.
+            wait_for(lambda: metric(page, "Prediction") == "1", 30, f"the stroke after Clear (try {attempt + 1})")
+            clear(page)
+    screenshot(page, "draw-after-clear")
     assert_no_exception(page)
