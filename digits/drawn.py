@@ -20,6 +20,9 @@ from PIL import Image, ImageDraw
 from digits.preprocess import CANVAS_SIZE, PEN_WIDTH
 
 DRAWN_DATA_ENV = "DIGITS_DRAWN_DATA"
+# 1,000 UNIPEN digits (100 of each, by 81 writers; CC BY 4.0, credited in assets/drawn/README.md) ship with
+# the app, so every installation can score models on drawn digits; DIGITS_DRAWN_DATA names another file.
+SHIPPED_DRAWN_DIGITS = Path(__file__).resolve().parent.parent / "assets" / "drawn" / "unipen_digits_1000.json.gz"
 STROKE_SPACE = 1000  # UNIPEN points are scaled into a 0..1000 square
 _SUPERSAMPLE = 4  # draw 4x larger and shrink with an area filter: anti-aliasing like the browser's
 
@@ -38,16 +41,15 @@ class DrawnDigit:
     strokes: tuple[Stroke, ...]
 
 
+def drawn_digits_path() -> Path:
+    """The pen-drawn digits to use: $DIGITS_DRAWN_DATA where set, else the set shipped with the app."""
+    configured = os.environ.get(DRAWN_DATA_ENV)
+    return Path(configured).expanduser() if configured else SHIPPED_DRAWN_DIGITS
+
+
 def load_drawn_digits(path: str | os.PathLike[str] | None = None) -> list[DrawnDigit]:
-    """Read a unipen_digits_*.json.gz file (default: $DIGITS_DRAWN_DATA), checking every sample."""
-    if path is None:
-        path = os.environ.get(DRAWN_DATA_ENV)
-        if not path:
-            raise DrawnDataError(
-                f"{DRAWN_DATA_ENV} is not set. Set it to a unipen_digits_*.json.gz file, "
-                "e.g. ../shared/data/unipen/unipen_digits_dev_1000.json.gz."
-            )
-    path = Path(path).expanduser()
+    """Read a unipen_digits_*.json.gz file (default: drawn_digits_path()), checking every sample."""
+    path = drawn_digits_path() if path is None else Path(path).expanduser()
     try:
         with gzip.open(path, "rt", encoding="utf-8") as file:
             document = json.load(file)

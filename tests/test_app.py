@@ -166,13 +166,17 @@ def test_evaluate_without_models_points_to_train(monkeypatch: pytest.MonkeyPatch
     assert "no trained model" in at.info[0].value
 
 
-def test_evaluate_shows_figures_and_a_chosen_cell_fills_the_gallery(sample: Mnist) -> None:
+def test_evaluate_shows_figures_and_a_chosen_cell_fills_the_gallery(
+    sample: Mnist, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DIGITS_DRAWN_DATA", raising=False)  # the pen-drawn digits shipped with the app
     train_run(sample, "to-evaluate")
     at = app("app_pages/evaluate.py")
     at.selectbox(key="evaluate_run").set_value("to-evaluate").run()
     assert not at.exception
     figures = {metric.label: metric.value for metric in at.metric}
     assert figures["Test accuracy"].endswith("%")
+    assert figures["Drawn digits read right"].endswith("%")
     assert figures["Mistakes"].endswith("of 500 wrong")
     wrong = int(figures["Mistakes"].split()[0])
     assert "Most frequent mistakes" in at.markdown[0].value or any(

@@ -15,7 +15,6 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -30,7 +29,7 @@ from browser import (
     screenshot,
     streamlit_server,
 )
-from conftest import SHARED_DATA
+from digits.drawn import drawn_digits_path
 
 pytestmark = [
     pytest.mark.browser,
@@ -38,13 +37,12 @@ pytestmark = [
 ]
 playwright = pytest.importorskip("playwright.sync_api")
 
-DRAWN_1000 = Path(os.environ.get("DIGITS_DRAWN_DATA") or SHARED_DATA / "unipen" / "unipen_digits_dev_1000.json.gz")
+DRAWN_1000 = drawn_digits_path()  # $DIGITS_DRAWN_DATA, else the digits shipped with the app
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    env = {**app_env(tmp_path_factory.mktemp("app")), "DIGITS_DRAWN_DATA": str(DRAWN_1000)}
-    with streamlit_server(env) as running:
+    with streamlit_server(app_env(tmp_path_factory.mktemp("app"))) as running:
         yield running.url
 
 
@@ -158,6 +156,7 @@ def test_evaluate_shows_heatmap_and_gallery(page, server: str) -> None:
     page.wait_for_selector("[data-testid=stPlotlyChart] .heatmaplayer", timeout=120_000)
     page.wait_for_selector("[data-testid=stImage] img")
     assert metric(page, "Test accuracy").endswith("%")
+    wait_for(lambda: metric(page, "Drawn digits read right").endswith("%"), 120, "the pen-drawn digits' score")
     assert page.locator("[data-testid=stImage] img").count() >= 1
     assert page.locator("[data-testid=stPlotlyChart] .heatmaplayer .hm").count() >= 1
     screenshot(page, "evaluate")
@@ -210,8 +209,6 @@ def clear(page) -> None:
 def test_draw_reads_real_drawings_clears_and_keeps_top_right_strokes(page, server: str) -> None:
     from digits.drawn import load_drawn_digits, random_box, strokes_to_canvas_points
 
-    if not DRAWN_1000.is_file():
-        pytest.skip(f"no pen-drawn digits at {DRAWN_1000}")
     open_page(page, f"{server}/draw")
     page.wait_for_selector("canvas.upper-canvas")
     time.sleep(1.0)

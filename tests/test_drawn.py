@@ -10,11 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import SHARED_DATA
 from digits.drawn import (
     DRAWN_DATA_ENV,
+    SHIPPED_DRAWN_DIGITS,
     DrawnDataError,
     DrawnDigit,
+    drawn_digits_path,
     load_drawn_digits,
     random_box,
     render_strokes,
@@ -22,14 +23,10 @@ from digits.drawn import (
 )
 from digits.preprocess import CANVAS_SIZE, PEN_WIDTH
 
-DEV_1000 = SHARED_DATA / "unipen" / "unipen_digits_dev_1000.json.gz"
-
 
 @pytest.fixture(scope="module")
 def drawn() -> list[DrawnDigit]:
-    if not DEV_1000.is_file():
-        pytest.skip(f"UNIPEN sample not available at {DEV_1000}")
-    return load_drawn_digits(DEV_1000)
+    return load_drawn_digits(SHIPPED_DRAWN_DIGITS)
 
 
 def test_the_balanced_sample_has_100_of_each_digit(drawn: list[DrawnDigit]) -> None:
@@ -39,13 +36,26 @@ def test_the_balanced_sample_has_100_of_each_digit(drawn: list[DrawnDigit]) -> N
     assert isinstance(drawn[0].strokes[0][0], tuple)
 
 
-def test_loads_from_the_environment(monkeypatch: pytest.MonkeyPatch, drawn: list[DrawnDigit]) -> None:
-    monkeypatch.setenv(DRAWN_DATA_ENV, str(DEV_1000))
-    assert load_drawn_digits() == drawn
+def test_the_environment_names_another_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    other = tmp_path / "other.json.gz"
+    document = {"samples": [{"label": 4, "writer_id": "w:1", "strokes": [[[1, 2], [3, 4]]]}]}
+    other.write_bytes(gzip.compress(json.dumps(document).encode()))
+    monkeypatch.setenv(DRAWN_DATA_ENV, str(other))
+    assert load_drawn_digits() == [DrawnDigit(label=4, writer="w:1", strokes=(((1, 2), (3, 4)),))]
 
 
-def test_missing_configuration_names_the_environment_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_configuration_the_shipped_digits_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(DRAWN_DATA_ENV, raising=False)
+    assert drawn_digits_path() == SHIPPED_DRAWN_DIGITS
+    shipped = load_drawn_digits()
+    assert Counter(digit.label for digit in shipped) == {label: 100 for label in range(10)}
+    assert len({digit.writer for digit in shipped}) == 81
+
+
+def test_a_configured_file_that_is_missing_names_the_environment_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(DRAWN_DATA_ENV, str(tmp_path / "absent.json.gz"))
     with pytest.raises(DrawnDataError, match=DRAWN_DATA_ENV):
         load_drawn_digits()
 

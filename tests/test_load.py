@@ -6,15 +6,13 @@ page shows an error, the training cap holds, and a crowd leaves no memory behind
 from __future__ import annotations
 
 import asyncio
-import os
 from pathlib import Path
 
 import pytest
 
 from benchmarks.load_draw import measure
 from browser import app_env, chromium_available, streamlit_server
-from conftest import SHARED_DATA
-from digits.drawn import load_drawn_digits
+from digits.drawn import drawn_digits_path, load_drawn_digits
 
 pytestmark = [
     pytest.mark.browser,
@@ -23,14 +21,12 @@ pytestmark = [
 ]
 pytest.importorskip("playwright.async_api")
 
-DRAWN_1000 = Path(os.environ.get("DIGITS_DRAWN_DATA") or SHARED_DATA / "unipen" / "unipen_digits_dev_1000.json.gz")
+DRAWN_1000 = drawn_digits_path()  # $DIGITS_DRAWN_DATA, else the digits shipped with the app
 SESSIONS = 10
 
 
 def test_ten_people_drawing_and_two_training_lose_nothing(tmp_path: Path, full_mnist_dir: Path) -> None:
     # Full MNIST, so the two CNN runs are still training when the third is asked for.
-    if not DRAWN_1000.is_file():
-        pytest.skip(f"no pen-drawn digits at {DRAWN_1000}")
     drawn = load_drawn_digits(DRAWN_1000)
     with streamlit_server({**app_env(tmp_path), "DIGITS_DATA_DIR": str(full_mnist_dir)}) as server:
         report = asyncio.run(measure(server, drawn, SESSIONS, seconds=20, train_jobs=2))

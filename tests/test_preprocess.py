@@ -15,9 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from conftest import SHARED_DATA
 from digits.data import Mnist
-from digits.drawn import DrawnDigit, load_drawn_digits, random_box, render_strokes
+from digits.drawn import SHIPPED_DRAWN_DIGITS, DrawnDigit, load_drawn_digits, random_box, render_strokes
 from digits.preprocess import (
     CANVAS_SIZE,
     MAX_IMAGE_PIXELS,
@@ -31,15 +30,12 @@ from digits.preprocess import (
     to_mnist,
 )
 
-DEV_1000 = SHARED_DATA / "unipen" / "unipen_digits_dev_1000.json.gz"
 CENTRE = 14.0
 
 
 @pytest.fixture(scope="module")
 def drawn() -> list[DrawnDigit]:
-    if not DEV_1000.is_file():
-        pytest.skip(f"UNIPEN sample not available at {DEV_1000}")
-    return load_drawn_digits(DEV_1000)
+    return load_drawn_digits(SHIPPED_DRAWN_DIGITS)
 
 
 def centre_of_mass(image: np.ndarray) -> np.ndarray:

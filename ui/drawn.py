@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import os
-
 import streamlit as st
 
-from digits.drawn import DRAWN_DATA_ENV, DrawnDataError, load_drawn_digits
+from digits.drawn import DrawnDataError, drawn_digits_path, load_drawn_digits
 from digits.evaluation import DrawnSet, render_drawn_set, score_drawn
 from digits.store import StoredRun
 from ui import state
@@ -19,16 +17,9 @@ def _drawn_set(path: str) -> DrawnSet:
 
 
 def drawn_digits_section(run: StoredRun) -> None:
-    path = os.environ.get(DRAWN_DATA_ENV)
     st.subheader("Reading digits drawn with a pen")
-    if not path:
-        st.caption(
-            f"Not measured here: set {DRAWN_DATA_ENV} to a file of pen-drawn digits (UNIPEN strokes) to see how "
-            "well this model reads digits drawn like on the Draw page."
-        )
-        return
     try:
-        drawn = _drawn_set(path)
+        drawn = _drawn_set(str(drawn_digits_path()))
     except (DrawnDataError, OSError) as error:
         st.warning(f"The pen-drawn digits could not be read, so this score is missing: {error}")
         return
