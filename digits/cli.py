@@ -238,7 +238,7 @@ def command_build_default(args: argparse.Namespace, store: ModelStore) -> int:
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # argparse exits 2 on its own; keep its message short
-        raise UsageError(f"{message}\nSee: python -m digits {self.prog.split()[-1]} --help")
+        raise UsageError(f"{message}\nSee: {self.prog} --help")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -246,7 +246,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     train = commands.add_parser("train", help="train a model and save it as a run")
-    train.add_argument("--model", choices=MODEL_KINDS, default="mlp", help="mlp (the seed) or cnn (default: mlp)")
+    train.add_argument("--model", choices=MODEL_KINDS, default="mlp", help="mlp (the classic one-layer network), cnn (the fast convolutional one) or deep (the "
+                       "deeper convolutional one); default: mlp")
     train.add_argument("--epochs", type=int, help="passes over the training digits")
     train.add_argument("--batch-size", type=int, help="digits per training step")
     train.add_argument("--learning-rate", type=float, help="Adam's step size")

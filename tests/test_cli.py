@@ -118,3 +118,16 @@ def test_missing_data_exits_1_naming_the_places_tried(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "MNIST could not be loaded" in result.stderr and "nothing-here" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "hint"),
+    [(["trian"], "See: python -m digits --help"), (["train", "--epochs", "many"], "See: python -m digits train --help")],
+)
+def test_a_mistyped_command_points_to_the_right_help(
+    argv: list[str], hint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 2
+    error = capsys.readouterr().err
+    assert hint in error
+    assert "digits digits" not in error
