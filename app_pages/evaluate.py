@@ -4,7 +4,7 @@ import streamlit as st
 
 from digits.charts import confusion_difference, confusion_heatmap, enlarge, per_class_bars
 from digits.store import StoredRun, StoreError
-from ui import drawn, state
+from ui import drawn, saved_runs, state
 
 GALLERY_SIZE = 24
 ANY = "any"
@@ -50,6 +50,7 @@ loss_col.metric("Test loss", f"{result.loss:.4f}",
                 help="How unsure or wrong it is on average (cross-entropy); lower is better. It also punishes "
                 "right answers given with little confidence.")
 wrong_col.metric("Mistakes", f"{result.wrong:,} of {result.count:,} wrong")
+saved_runs.download_button(run, key="evaluate_download")
 
 drawn.drawn_digits_section(run)
 

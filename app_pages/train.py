@@ -4,16 +4,19 @@ import time
 
 import streamlit as st
 
-from digits.charts import compare_runs, training_curves
+from digits.charts import training_curves
 from digits.data import load_mnist
 from digits.models import LIMITS, MODEL_DESCRIPTIONS, MODEL_KINDS, InvalidSetting, default_hyperparameters
 from digits.store import StoreError
 from digits.training import AlreadyTraining, Snapshot
-from ui import state
+from ui import saved_runs, session, state
 
 BATCH_SIZES = [16, 32, 64, 128, 256, 512, 1024]
 LEARNING_RATES = [0.0001, 0.0003, 0.001, 0.002, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0]
 HIDDEN_UNITS = [16, 32, 64, 128, 256, 512]
+# Every control's key: what the person chose is kept while they visit other pages.
+SETTINGS = ("train_model", "train_epochs", "train_batch_size", "train_learning_rate", "train_hidden_units",
+            "train_dropout", "train_augment", "train_name", "train_seed")
 
 st.title("Train a model", anchor=False)
 st.caption(
@@ -70,13 +73,36 @@ def stop_training() -> None:
         job.stop()
 
 
+def show_run_settings(snapshot: Snapshot) -> None:
+    """While a run trains, its controls show what it trains with (disabled), whatever they showed before."""
+    hp = snapshot.hp
+    st.session_state.update(
+        train_model=hp.model, train_epochs=hp.epochs, train_batch_size=hp.batch_size,
+        train_learning_rate=hp.learning_rate, train_hidden_units=hp.hidden_units, train_dropout=hp.dropout,
+        train_augment=hp.augment, train_seed=hp.seed, train_name=snapshot.name,
+    )
+
+
+session.keep_widget_values(SETTINGS)
 if "train_model" not in st.session_state:
     st.session_state.train_model = "mlp"
+    st.session_state.train_augment = False
+    st.session_state.train_seed = 0
     apply_kind_defaults()
 
 job = state.current_job()
 snapshot = job.snapshot() if job else None
 busy = snapshot is not None and not snapshot.done
+if busy:
+    show_run_settings(snapshot)
+elif snapshot is not None and st.session_state.train_name == snapshot.name:
+    st.session_state.train_name = suggested_name(st.session_state.train_model)  # that name is taken now
+
+problem = st.session_state.pop("train_problem", None)
+if problem and problem[0] == "data":
+    state.show_data_problem(problem[1])
+elif problem:
+    st.warning(problem[1])
 
 controls, live = st.columns([1, 2.4], gap="large")
 
@@ -111,19 +137,14 @@ with controls:
               "so the network copes better with your own handwriting. Slower.")
     st.text_input("Run name", key="train_name", disabled=busy, max_chars=64,
                   help="The name the trained model is saved under.")
-    st.number_input("Random seed", 0, int(LIMITS["seed"][1]), value=0, key="train_seed", disabled=busy,
+    st.number_input("Random seed", 0, int(LIMITS["seed"][1]), key="train_seed", disabled=busy,
                     help="The same seed and settings give the same run again.")
 
     start_column, stop_column = st.columns(2)
     start_column.button("Start training", type="primary", disabled=busy, key="train_start", on_click=start_training,
-                        use_container_width=True)
+                        width="stretch")
     stop_column.button("Stop" if not snapshot or snapshot.status != "waiting" else "Cancel",
-                       disabled=not busy, key="train_stop", on_click=stop_training, use_container_width=True)
-    problem = st.session_state.pop("train_problem", None)
-    if problem and problem[0] == "data":
-        state.show_data_problem(problem[1])
-    elif problem:
-        st.warning(problem[1])
+                       disabled=not busy, key="train_stop", on_click=stop_training, width="stretch")
 
 
 def show_progress(snapshot: Snapshot) -> None:
@@ -202,58 +223,4 @@ with live:
         live_view()
 
 st.divider()
-st.subheader("Saved runs")
-runs = state.store().list()
-readable = [run for run in runs if run.record is not None]
-if not runs:
-    st.caption("Runs you train are saved here.")
-else:
-    rows = [
-        {
-            "Name": run.name,
-            "Model": str(run.record.hyperparameters.get("model", "?")).upper(),
-            "Epochs": run.record.hyperparameters.get("epochs"),
-            "Batch size": run.record.hyperparameters.get("batch_size"),
-            "Test accuracy": run.record.test_accuracy,
-            "Training time (s)": run.record.training_seconds,
-            "Date": run.record.created.replace("T", " ")[:16],
-            "Status": run.record.status,
-        }
-        for run in readable
-    ]
-    table = st.dataframe(
-        rows,
-        hide_index=True,
-        on_select="rerun",
-        selection_mode="multi-row",
-        key="train_runs_table",
-        column_config={"Test accuracy": st.column_config.NumberColumn(format="percent")},
-    )
-    chosen = [readable[index] for index in table.selection.rows]
-    for run in runs:
-        if run.record is None:
-            st.warning(f"**{run.name}** cannot be read: {run.problem}")
-    if len(chosen) >= 2:
-        st.plotly_chart(compare_runs({run.name: run.record.history for run in chosen}), key="train_compare")
-    elif readable:
-        st.caption("Tick two or more runs to compare their learning curves.")
-    if chosen:
-        names = ", ".join(run.name for run in chosen)
-        if st.button(f"Delete {names}", key="train_delete"):
-            st.session_state.train_confirm_delete = [run.name for run in chosen]
-    doomed = st.session_state.get("train_confirm_delete")
-    if doomed:
-        st.warning(f"Delete {', '.join(doomed)} for good? This cannot be undone.")
-        yes, no = st.columns([1, 6])
-        if yes.button("Yes, delete", type="primary", key="train_delete_yes"):
-            for name in doomed:
-                try:
-                    state.store().delete(name)
-                except Exception as error:  # e.g. already deleted by someone else
-                    st.error(str(error))
-                state.forget_run(name)
-            del st.session_state.train_confirm_delete
-            st.rerun()
-        if no.button("Keep", key="train_delete_no"):
-            del st.session_state.train_confirm_delete
-            st.rerun()
+saved_runs.saved_runs_section()

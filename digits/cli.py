@@ -15,7 +15,7 @@ from typing import Any
 
 from digits.data import DataError, load_mnist
 from digits.models import MODEL_KINDS, InvalidSetting, default_hyperparameters
-from digits.store import BUILTIN_DEFAULT_DIR, ModelStore, StoreError
+from digits.store import BUILTIN_DEFAULT_DIR, ModelStore, StoreError, run_summary
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -157,17 +157,16 @@ def command_list(args: argparse.Namespace, store: ModelStore) -> int:
     if not runs:
         print(f"No saved runs in {store.root}. Train one: python -m digits train")
         return EXIT_OK
-    print(f"{'name':<32} {'model':<5} {'epochs':>6} {'batch':>5} {'test acc':>8} {'seconds':>8}  created")
-    for run in runs:
-        if run.record is None:
-            print(f"{run.name:<32} damaged: {run.problem}")
+    print(f"{'name':<32} {'model':<5} {'epochs':>6} {'batch':>5} {'test acc':>8} {'seconds':>8}  saved (UTC)")
+    for row in map(run_summary, runs):
+        if "Problem" in row:
+            print(f"{row['Name']:<32} damaged: {row['Problem']}")
             continue
-        hp, record = run.record.hyperparameters, run.record
-        accuracy = record.test.get("accuracy")
+        accuracy = row["Test accuracy"]
         print(
-            f"{run.name:<32} {hp.get('model', '?'):<5} {hp.get('epochs', '?'):>6} {hp.get('batch_size', '?'):>5} "
-            f"{accuracy if accuracy is None else format(accuracy, '.4f'):>8} {record.training_seconds:>8.1f}  "
-            f"{record.created}"
+            f"{row['Name']:<32} {row['Kind'].lower():<5} {row['Epochs']!s:>6} {row['Batch size']!s:>5} "
+            f"{'-' if accuracy is None else format(accuracy, '.4f'):>8} {row['Training time (s)']:>8.1f}  "
+            f"{row['Saved']}"
         )
     return EXIT_OK
 
@@ -246,8 +245,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     train = commands.add_parser("train", help="train a model and save it as a run")
-    train.add_argument("--model", choices=MODEL_KINDS, default="mlp", help="mlp (the classic one-layer network), cnn (the fast convolutional one) or deep (the "
-                       "deeper convolutional one); default: mlp")
+    train.add_argument("--model", choices=MODEL_KINDS, default="mlp",
+                       help="mlp (the classic one-layer network), cnn (the fast convolutional one) or deep "
+                       "(the deeper convolutional one); default: mlp")
     train.add_argument("--epochs", type=int, help="passes over the training digits")
     train.add_argument("--batch-size", type=int, help="digits per training step")
     train.add_argument("--learning-rate", type=float, help="Adam's step size")

@@ -81,6 +81,25 @@ class StoredRun:
     problem: str | None = None
 
 
+def run_summary(run: StoredRun) -> dict[str, Any]:
+    """A saved run as one row of a table, the same on every page and in the CLI; a damaged run's row
+    says what is wrong with it."""
+    record = run.record
+    if record is None:
+        return {"Name": run.name, "Problem": run.problem}
+    hp = record.hyperparameters
+    return {
+        "Name": run.name,
+        "Kind": str(hp.get("model", "?")).upper(),
+        "Epochs": hp.get("epochs"),
+        "Batch size": hp.get("batch_size"),
+        "Test accuracy": record.test_accuracy,
+        "Training time (s)": record.training_seconds,
+        "Saved": record.created.replace("T", " ")[:16],
+        "Status": record.status,
+    }
+
+
 def library_versions() -> dict[str, str]:
     import keras
     import numpy
@@ -246,6 +265,14 @@ class ModelStore:
             return keras.saving.load_model(path, compile=False, safe_mode=True)
         except Exception as error:  # Keras raises many kinds for damaged or unsafe files.
             raise StoreError(f"The model of run {name!r} cannot be loaded: {error}") from error
+
+    def model_file(self, name: str) -> bytes:
+        """The run's saved .keras file as bytes, for a download."""
+        path = self._run_dir(name) / MODEL_FILE
+        try:
+            return path.read_bytes()
+        except OSError as error:
+            raise StoreError(f"The model file of run {name!r} cannot be read: {error.strerror or error}.") from error
 
     def delete(self, name: str) -> None:
         if name == DEFAULT_RUN:

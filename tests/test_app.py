@@ -146,17 +146,56 @@ def test_a_waiting_run_says_so_and_can_be_cancelled(sample: Mnist) -> None:
             registry._slots.release()
 
 
-def test_saved_runs_compare_and_delete_with_confirmation(sample: Mnist) -> None:
-    train_run(sample, "run-a")
-    train_run(sample, "run-b", learning_rate=0.01)
-    at = app("app_pages/train.py")
-    assert at.dataframe[0].value["Name"].tolist()[:2] == ["run-b", "run-a"]
-    at.session_state["train_confirm_delete"] = ["run-a"]
+def start_from_the_page(at: AppTest, name: str) -> TrainingJob:
+    """Press Start on a Train page for a one-epoch run named ``name`` and wait until it is saved."""
+    at.slider(key="train_epochs").set_value(1)
+    at.select_slider(key="train_batch_size").set_value(128)
+    at.text_input(key="train_name").set_value(name)
+    at.button(key="train_start").click().run()
+    from ui.state import job_registry
+
+    job = job_registry().get(at.session_state["train_job_id"])
+    assert job is not None
+    wait_until_done(job)
     at.run()
-    assert "for good" in at.warning[0].value
-    at.button(key="train_delete_yes").click().run()
-    assert not at.exception
-    assert [run.name for run in ModelStore().list() if run.name != "default"] == ["run-b"]
+    return job
+
+
+def test_saved_runs_offer_a_download_and_ask_before_deleting(sample: Mnist) -> None:
+    train_run(sample, "run-a")
+    at = app("app_pages/train.py")
+    start_from_the_page(at, "run-b")
+    assert at.dataframe[0].value["Name"].tolist()[:2] == ["run-b", "run-a"]
+    at.selectbox(key="train_run_to_manage").set_value("run-b").run()
+    assert at.get("download_button")  # every saved run can be downloaded
+    at.button(key="train_delete").click().run()
+    # A dialog asks first (its buttons rerun the dialog alone, which AppTest cannot: the browser test deletes).
+    assert any("for good" in block.value for block in at.markdown)
+    assert at.button(key="saved_delete_yes").label == "Yes, delete"
+    assert [run.name for run in ModelStore().list() if run.name != "default"] == ["run-b", "run-a"]
+
+
+def test_a_run_trained_in_one_session_cannot_be_deleted_from_another() -> None:
+    trainer = app("app_pages/train.py")
+    start_from_the_page(trainer, "mine")
+    other = app("app_pages/train.py")
+    other.selectbox(key="train_run_to_manage").set_value("mine").run()
+    assert other.button(key="train_delete").disabled
+    assert any("Only the person who trained **mine** can delete it" in caption.value for caption in other.caption)
+    trainer.selectbox(key="train_run_to_manage").set_value("mine").run()
+    assert not trainer.button(key="train_delete").disabled
+
+
+def test_settings_stay_put_across_pages_and_show_the_running_run() -> None:
+    at = app("app_pages/train.py")
+    at.slider(key="train_epochs").set_value(20)
+    at.toggle(key="train_augment").set_value(True)
+    at.text_input(key="train_name").set_value("kept-name").run()
+    at.switch_page("app_pages/draw.py").run()
+    at.switch_page("app_pages/train.py").run()
+    assert at.slider(key="train_epochs").value == 20
+    assert at.toggle(key="train_augment").value is True
+    assert at.text_input(key="train_name").value == "kept-name"
 
 
 def test_evaluate_without_models_points_to_train(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -101,11 +101,17 @@ def go_via_sidebar(page, title: str) -> None:
     time.sleep(1.0)
 
 
-def set_slider_to_max(page, label: str) -> None:
+def set_slider(page, label: str, steps_from_lowest: int) -> None:
     slider = page.get_by_role("slider", name=label)  # a visually hidden range input: focus it, as a keyboard user
     slider.focus()
-    slider.press("End")
+    slider.press("Home")
+    for _ in range(steps_from_lowest):
+        slider.press("ArrowRight")
     time.sleep(0.5)
+
+
+def slider_value(page, label: str) -> str:
+    return page.get_by_role("slider", name=label).input_value()
 
 
 def test_train_live_survives_navigation_and_stops(page, server: str) -> None:
@@ -131,23 +137,52 @@ def test_train_live_survives_navigation_and_stops(page, server: str) -> None:
     wait_for(lambda: picker.input_value().startswith(run_name), 10, "the finished run in the sidebar")
     screenshot(page, "train-finished")
 
-    # A long run, stopped: it ends within seconds and the model trained so far is kept.
+    # A long run: the settings chosen stay put while the person looks at another page.
     page.reload()
     page.wait_for_selector("h1")
     time.sleep(1.0)
-    set_slider_to_max(page, "Epochs")
+    set_slider(page, "Epochs", 19)
+    wait_for(lambda: slider_value(page, "Epochs") == "20", 10, "Epochs at 20")
     page.get_by_role("button", name="Start training").click()
-    wait_for(lambda: metric(page, "Epoch").endswith("/ 30"), 60, "the long run to start")
-    # A browser refresh mid-run finds the run again (its id is in the address).
+    wait_for(lambda: metric(page, "Epoch").endswith("/ 20"), 60, "the long run to start")
+    go_via_sidebar(page, "Draw")
+    go_via_sidebar(page, "Train")
+    wait_for(lambda: metric(page, "Epoch").endswith("/ 20"), 30, "the run after coming back")
+    assert slider_value(page, "Epochs") == "20"
+    # A browser refresh mid-run finds the run again (its id is in the address), and shows its settings.
     page.reload()
     page.wait_for_selector("h1")
-    wait_for(lambda: metric(page, "Epoch").endswith("/ 30"), 30, "the run after a refresh")
+    wait_for(lambda: metric(page, "Epoch").endswith("/ 20"), 30, "the run after a refresh")
+    assert slider_value(page, "Epochs") == "20"
+    # Stopped, it ends within seconds and the model trained so far is kept.
     time.sleep(2.0)
     page.get_by_role("button", name="Stop").click()
     seconds = wait_for(lambda: page.locator("text=Stopped early").count() > 0, 20, "the run to stop")
     print(f"stop took {seconds:.1f} s")
     time.sleep(1.5)  # the rest of the page redraws below the message
     screenshot(page, "train-stopped")
+    assert_no_exception(page)
+
+
+def test_a_run_is_deleted_by_its_trainer_after_a_confirmation(page, server: str) -> None:
+    open_page(page, f"{server}/train")
+    page.get_by_role("textbox", name="Run name").fill("to-delete")
+    page.get_by_role("textbox", name="Run name").press("Enter")
+    time.sleep(0.5)
+    page.get_by_role("button", name="Start training").click()
+    wait_for(lambda: page.locator("[data-testid=stAlertContentSuccess]").count() > 0, 300, "the run to finish")
+    page.get_by_role("combobox", name="A saved run").click()
+    page.get_by_role("option", name="to-delete").click()
+    time.sleep(0.5)
+    assert page.get_by_role("button", name="Download to-delete.keras").count() == 1
+    page.get_by_role("button", name="Delete", exact=True).click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_text("for good").wait_for()
+    screenshot(page, "train-delete-dialog")
+    dialog.get_by_role("button", name="Yes, delete").click()
+    wait_for(lambda: page.get_by_role("dialog").count() == 0, 15, "the dialog to close")
+    wait_for(lambda: page.locator("[data-testid=stDataFrame]").get_by_text("to-delete").count() == 0, 15,
+             "the run to leave the table")
     assert_no_exception(page)
 
 

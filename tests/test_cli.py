@@ -122,7 +122,10 @@ def test_missing_data_exits_1_naming_the_places_tried(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("argv", "hint"),
-    [(["trian"], "See: python -m digits --help"), (["train", "--epochs", "many"], "See: python -m digits train --help")],
+    [
+        (["trian"], "See: python -m digits --help"),
+        (["train", "--epochs", "many"], "See: python -m digits train --help"),
+    ],
 )
 def test_a_mistyped_command_points_to_the_right_help(
     argv: list[str], hint: str, capsys: pytest.CaptureFixture[str]

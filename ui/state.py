@@ -16,7 +16,7 @@ import streamlit as st
 
 from digits.data import IMAGE_SIZE, DataError, Mnist, load_mnist
 from digits.store import DEFAULT_RUN, ModelStore, StoredRun, StoreError
-from digits.training import JobRegistry, TrainingJob
+from digits.training import JobRegistry, Snapshot, TrainingJob
 from ui import server
 
 if TYPE_CHECKING:
@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 MAX_JOBS_ENV = "DIGITS_MAX_TRAINING_JOBS"
 CURRENT_MODEL_KEY = "current_model"
 JOB_KEY = "train_job_id"
+SESSION_JOBS_KEY = "session_job_ids"  # every training job this browser session started
+TRAINED_HERE_KEY = "runs_trained_here"  # names of the runs those jobs saved
 PICKER_KEY = "sidebar_model"
 
 
@@ -135,6 +137,13 @@ def remember_job(job: TrainingJob) -> None:
     """Make ``job`` this session's run. (current_job() puts it in the address: set from a callback, as
     the Start button does, the address in the browser did not change.)"""
     st.session_state[JOB_KEY] = job.job_id
+    st.session_state.setdefault(SESSION_JOBS_KEY, []).append(job.job_id)
+
+
+def runs_trained_here() -> frozenset[str]:
+    """The saved runs this browser session trained: only it may delete them from the pages (a class shares
+    one server). The CLI's delete stays the server owner's tool."""
+    return frozenset(st.session_state.get(TRAINED_HERE_KEY, ()))
 
 
 def usable_runs() -> list[StoredRun]:
@@ -168,12 +177,29 @@ def run_label(run: StoredRun) -> str:
     return f"{run.name} · {kind}" + (f" · {accuracy:.1%} on test digits" if accuracy is not None else "")
 
 
+def saved_run_name(snapshot: Snapshot) -> str | None:
+    """The name the job's model was saved under, once it has been saved."""
+    return snapshot.record.name if snapshot.status in ("finished", "stopped") and snapshot.record else None
+
+
+def note_runs_trained_here() -> None:
+    """Note the runs this session's jobs have saved, while the registry still holds the jobs."""
+    registry = job_registry()
+    trained = st.session_state.setdefault(TRAINED_HERE_KEY, [])
+    for job_id in st.session_state.get(SESSION_JOBS_KEY, ()):
+        job = registry.get(job_id)
+        name = saved_run_name(job.snapshot(with_metrics=False)) if job else None
+        if name is not None and name not in trained:
+            trained.append(name)
+
+
 def adopt_finished_run() -> None:
     """Once this session's training run has been saved, it becomes the current model (once only, so
     the person can still switch away from it)."""
+    note_runs_trained_here()
     job = current_job()
     snapshot = job.snapshot(with_metrics=False) if job else None  # every rerun of every page: keep it cheap
-    saved = snapshot is not None and snapshot.status in ("finished", "stopped") and snapshot.record is not None
+    saved = snapshot is not None and saved_run_name(snapshot) is not None
     if saved and st.session_state.get("adopted_job") != snapshot.job_id:
         st.session_state.adopted_job = snapshot.job_id
         set_current_model(snapshot.record.name)
