@@ -4,7 +4,7 @@ Renders 200 real pen-drawn UNIPEN digits onto the Draw page's 280x280 canvas (ra
 place, as people draw) and prints the median time per canvas of ``preprocess_canvas`` and of the
 naive baseline (the whole canvas to greyscale, resized to 28x28 by Pillow), and their ratio.
 The preprocessing runs after every stroke, so it must stay a small part of the ~280 ms the
-canvas itself takes to send a drawing (GUIDE.md, 3).
+canvas itself takes to send a drawing (it waits 200 ms after the last stroke).
 
     PYTHONPATH=. python benchmarks/preprocess_speed.py [--data PATH] [--count 200] [--repeats 5]
 """

@@ -152,6 +152,20 @@ SHOWN_JS = """() => {
           images.length ? images[images.length - 1].getAttribute('src') : null];
 }"""
 
+# Waits for the page poll on a timer, every POLL_MS, not on animation frames, which a busy machine's Chromium
+# drawing ten pages at once gives late.
+POLL_MS = 100
+
+# The canvas's drawing layer (Fabric.js draws the strokes on it; the background has a canvas of its own), and
+# how many of its pixels hold ink (white on black).
+DRAWING_LAYER = ".canvas-container:has(canvas.upper-canvas) canvas.lower-canvas"
+INK_PIXELS_JS = """canvas => {
+  const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+  let ink = 0;
+  for (let i = 0; i < pixels.length; i += 4) ink += pixels[i] > 128;
+  return ink;
+}"""
+
 # True once Clear has taken the reading away, and the model's view of the drawing with it.
 CLEARED_JS = f"() => {{ const shown = ({SHOWN_JS})(); return shown[0] === '–' && shown[1] === null; }}"
 

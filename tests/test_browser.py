@@ -23,6 +23,7 @@ from browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
     CLEARED_JS,
+    POLL_MS,
     SHOWN_JS,
     app_env,
     chromium_available,
@@ -238,7 +239,7 @@ def draw_and_read(page, strokes: list[list[tuple[float, float]]]) -> tuple[str, 
 def clear(page) -> None:
     """Press Clear and wait until the reading has gone, and the model's view of the drawing with it."""
     page.get_by_role("button", name="Clear").click()
-    page.wait_for_function(CLEARED_JS, timeout=15_000)
+    page.wait_for_function(CLEARED_JS, polling=POLL_MS, timeout=15_000)
 
 
 def test_draw_reads_real_drawings_clears_and_keeps_top_right_strokes(page, server: str) -> None:

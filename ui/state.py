@@ -1,6 +1,6 @@
 """Cached resources and per-session state for the pages.
 
-Caches follow the GUIDE: ``st.cache_resource`` for big read-only objects (MNIST arrays, loaded
+Caches: ``st.cache_resource`` for big read-only objects (MNIST arrays, loaded
 models, evaluations, the job registry), keyed by run name *and* creation time so a replaced run
 never serves a stale model. Nothing returned from a cache is mutated.
 """
