@@ -52,7 +52,8 @@ def _epoch_summary(metrics: Any, epoch: int) -> str:
 
 
 def command_train(args: argparse.Namespace, store: ModelStore) -> int:
-    from digits.training import TrainingJob
+    from digits.engine_local import LocalJob
+    from digits.tasks import TrainTask
 
     overrides = {
         key: value
@@ -70,7 +71,7 @@ def command_train(args: argparse.Namespace, store: ModelStore) -> int:
     if store.exists(name):
         raise UsageError(f"A run named {name!r} already exists; choose another --name or delete it first.")
     load_mnist()  # here first, so a data problem is reported before anything starts
-    job = TrainingJob(hp, name, load_data=load_mnist, store=store).start()
+    job = LocalJob(TrainTask(hp, name, load_mnist), store).start()
     interactive = sys.stderr.isatty()
     epochs_reported = 0
     try:
