@@ -125,10 +125,12 @@ def failure(error: BaseException) -> TaskResult:
 
 
 class Task(Protocol):
-    """Work an engine can run: picklable, with the settings a page shows while it runs."""
+    """Work an engine can run: a picklable frozen dataclass, with the settings a page shows while it runs and
+    ``load_data``, which it calls for its data (an engine may swap in data it has already shipped)."""
 
     name: str
     hp: Hyperparameters
+    load_data: Callable[[], Any]
 
     def run(self, report: Callable[[TaskMessage], None], stop_event: threading.Event) -> TaskResult: ...
 
