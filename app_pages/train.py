@@ -10,7 +10,7 @@ from digits.jobs import AlreadyTraining, Snapshot
 from digits.models import LIMITS, MODEL_DESCRIPTIONS, MODEL_KINDS, InvalidSetting, default_hyperparameters
 from digits.store import StoreError
 from digits.tasks import TrainTask
-from ui import state
+from ui import compare_view, state
 
 BATCH_SIZES = [16, 32, 64, 128, 256, 512, 1024]
 LEARNING_RATES = [0.0001, 0.0003, 0.001, 0.002, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0]
@@ -21,6 +21,9 @@ st.caption(
     "A neural network learns by looking at tens of thousands of training digits again and again, nudging its "
     "numbers after every small group of digits so that its guesses get less wrong."
 )
+if compare_view.chosen():
+    compare_view.show()
+    st.stop()
 
 
 def suggested_name(kind: str) -> str:

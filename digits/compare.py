@@ -38,17 +38,21 @@ class VariedSetting:
     label: str  # as people read it
     parse: Callable[[str], Any]  # one value from what a person typed; ValueError if it is not one
     wanted: str  # what a value must be, for the message when it is not
+    choices: tuple[Any, ...]  # what the page offers
+    suggested: tuple[Any, ...]  # a race worth watching, to start from
 
 
 # The settings a race can vary, in the order the page offers them.
 VARIED_SETTINGS: dict[str, VariedSetting] = {
-    "model": VariedSetting("kind of network", _kind, f"one of {', '.join(MODEL_KINDS)}"),
-    "epochs": VariedSetting("epochs", int, "a whole number"),
-    "batch_size": VariedSetting("batch size", int, "a whole number"),
-    "learning_rate": VariedSetting("learning rate", float, "a number"),
-    "hidden_units": VariedSetting("hidden units", int, "a whole number"),
-    "dropout": VariedSetting("dropout", float, "a number"),
-    "augment": VariedSetting("varied digits", _on_off, "on or off"),
+    "batch_size": VariedSetting("batch size", int, "a whole number", (16, 32, 64, 128, 256, 512, 1024),
+                                (32, 256, 1024)),
+    "learning_rate": VariedSetting("learning rate", float, "a number",
+                                   (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0), (0.0003, 0.003, 0.03)),
+    "model": VariedSetting("kind of network", _kind, f"one of {', '.join(MODEL_KINDS)}", MODEL_KINDS, ("mlp", "cnn")),
+    "epochs": VariedSetting("epochs", int, "a whole number", (1, 2, 3, 5, 10), (1, 3)),
+    "hidden_units": VariedSetting("hidden units", int, "a whole number", (16, 32, 64, 128, 256, 512), (16, 128, 512)),
+    "dropout": VariedSetting("dropout", float, "a number", (0.0, 0.1, 0.2, 0.3, 0.5), (0.0, 0.5)),
+    "augment": VariedSetting("varied digits", _on_off, "on or off", (False, True), (False, True)),
 }
 
 
@@ -79,6 +83,15 @@ def race_hyperparameters(model: str, setting: str, values: Sequence[Any], **fixe
     if setting == "model":
         return [default_hyperparameters(kind, **fixed) for kind in values]
     return [default_hyperparameters(model, **{**fixed, setting: value}) for value in values]  # type: ignore[arg-type]
+
+
+def varied_setting(settings: Sequence[Hyperparameters]) -> str | None:
+    """Which setting a race varied, read back from its runs' settings (the kind first: varying it changes its
+    defaults too); None when they do not differ in exactly one of the settings a race can vary."""
+    if len({hp.model for hp in settings}) > 1:
+        return "model"
+    differing = [name for name in VARIED_SETTINGS if len({getattr(hp, name) for hp in settings}) > 1]
+    return differing[0] if len(differing) == 1 else None
 
 
 def value_label(setting: str, value: Any) -> str:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from digits.engine_local import TRAINING_NICENESS
 from digits.jobs import LOST_MACHINE, Job, JobStatus, Task, TaskMessage, TaskResult, failure
 from digits.training import UPDATE_SECONDS
 
@@ -64,6 +65,9 @@ class TaskRunner:
     """Becomes a Ray actor (see RayJob): runs one task, keeps its messages for the app to collect."""
 
     def __init__(self, cpus: int) -> None:
+        # At the local engine's lower priority, so a machine that also serves the app stays quick to answer.
+        if hasattr(os, "nice"):
+            os.nice(TRAINING_NICENESS)
         # TensorFlow would use every core of the machine; a run gets the CPUs Ray reserved for it.
         import tensorflow as tf
 

@@ -38,6 +38,7 @@ class Metrics:
     batch_step: list[float] = field(default_factory=list)  # fractional epoch at the end of each batch
     batch_loss: list[float] = field(default_factory=list)
     batch_accuracy: list[float] = field(default_factory=list)
+    batch_seconds: list[float] = field(default_factory=list)  # seconds of training at the end of each batch
     epoch_loss: list[float] = field(default_factory=list)
     epoch_accuracy: list[float] = field(default_factory=list)
     val_loss: list[float] = field(default_factory=list)
@@ -68,7 +69,8 @@ class Metrics:
             epoch=self.epoch, step=self.step, examples_seen=self.examples_seen,
             elapsed_seconds=self.elapsed_seconds, first_batch=batches,
             batch_step=self.batch_step[batches:], batch_loss=self.batch_loss[batches:],
-            batch_accuracy=self.batch_accuracy[batches:], epoch_loss=list(self.epoch_loss),
+            batch_accuracy=self.batch_accuracy[batches:], batch_seconds=self.batch_seconds[batches:],
+            epoch_loss=list(self.epoch_loss),
             epoch_accuracy=list(self.epoch_accuracy), val_loss=list(self.val_loss),
             val_accuracy=list(self.val_accuracy),
         )
@@ -76,10 +78,11 @@ class Metrics:
     def apply(self, update: MetricsUpdate) -> None:
         """Bring this copy up to date with ``update`` (from ``update_since`` on the original)."""
         del self.batch_step[update.first_batch:], self.batch_loss[update.first_batch:]
-        del self.batch_accuracy[update.first_batch:]
+        del self.batch_accuracy[update.first_batch:], self.batch_seconds[update.first_batch:]
         self.batch_step += update.batch_step
         self.batch_loss += update.batch_loss
         self.batch_accuracy += update.batch_accuracy
+        self.batch_seconds += update.batch_seconds
         self.epoch, self.step = update.epoch, update.step
         self.examples_seen, self.elapsed_seconds = update.examples_seen, update.elapsed_seconds
         self.epoch_loss, self.epoch_accuracy = update.epoch_loss, update.epoch_accuracy
@@ -107,6 +110,7 @@ class MetricsUpdate:
     batch_step: list[float]
     batch_loss: list[float]
     batch_accuracy: list[float]
+    batch_seconds: list[float]
     epoch_loss: list[float]
     epoch_accuracy: list[float]
     val_loss: list[float]
@@ -147,6 +151,7 @@ def make_recorder(
                 metrics.batch_step.append(metrics.epoch + metrics.step / metrics.steps_per_epoch)
                 metrics.batch_loss.append(batch_loss)
                 metrics.batch_accuracy.append(batch_accuracy)
+                metrics.batch_seconds.append(metrics.elapsed_seconds)
             if stop_event.is_set():
                 self.model.stop_training = True
 

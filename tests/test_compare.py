@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 
 from conftest import PROJECT_ROOT
-from digits.compare import RaceEntry, parse_vary, race_hyperparameters, race_sentences, value_label
+from digits.compare import (
+    RaceEntry,
+    parse_vary,
+    race_hyperparameters,
+    race_sentences,
+    value_label,
+    varied_setting,
+)
 from digits.jobs import JobStatus
 from digits.models import InvalidSetting
 from digits.store import ModelStore
@@ -104,3 +111,30 @@ def test_cli_sweep_refuses_a_bad_setting_with_a_clear_message(sample_data_dir: P
     done = subprocess.run([sys.executable, "-m", "digits", "sweep", "--vary", "batch_size=32"], cwd=PROJECT_ROOT,
                           env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "2 to 4 values" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_race_chart_draws_each_runner_in_its_own_colour_against_time() -> None:
+    from digits.charts import RACE_COLOURS, race_curves
+    from digits.training import Metrics
+
+    def runner(seconds_per_batch: float) -> Metrics:
+        steps = 10
+        return Metrics(epochs=2, steps_per_epoch=5, total_examples=100, batch_step=[s / 5 for s in range(1, steps + 1)],
+                       batch_loss=[2.0 - s / 10 for s in range(steps)], batch_accuracy=[s / 10 for s in range(steps)],
+                       batch_seconds=[seconds_per_batch * s for s in range(1, steps + 1)],
+                       val_loss=[1.0, 0.5], val_accuracy=[0.8, 0.9])
+
+    figure = race_curves({"batch size 32": runner(1.0), "batch size 256": runner(0.25), "batch size 1024": runner(0.1)})
+    lines = [trace for trace in figure.data if trace.mode == "lines"]
+    assert [trace.name for trace in lines if trace.showlegend] == ["batch size 32", "batch size 256", "batch size 1024"]
+    assert {trace.line.color for trace in lines} == set(RACE_COLOURS[:3])
+    diamonds = [trace for trace in figure.data if trace.name == "batch size 256, validation"]
+    assert list(diamonds[0].x) == [1.25, 2.5]  # each epoch's validation at the time that epoch ended
+    by_epoch = race_curves({"batch size 32": runner(1.0)}, by_time=False)
+    assert list(by_epoch.data[1].x) == [1, 2] and by_epoch.data[0].x[-1] == pytest.approx(2.0)
+
+
+def test_the_varied_setting_is_read_back_from_the_runs() -> None:
+    assert varied_setting(race_hyperparameters("mlp", "batch_size", [32, 1024])) == "batch_size"
+    assert varied_setting(race_hyperparameters("mlp", "model", ["mlp", "cnn"])) == "model"
+    assert varied_setting(race_hyperparameters("cnn", "augment", [False, True], epochs=1)) == "augment"
