@@ -6,23 +6,29 @@ import streamlit as st
 
 from digits.charts import training_curves
 from digits.data import load_mnist
+from digits.jobs import AlreadyTraining, Snapshot
 from digits.models import LIMITS, MODEL_DESCRIPTIONS, MODEL_KINDS, InvalidSetting, default_hyperparameters
 from digits.store import StoreError
-from digits.training import AlreadyTraining, Snapshot
-from ui import saved_runs, session, state
+from digits.tasks import TrainTask
+from ui import compare_view, saved_runs, session, state
 
 BATCH_SIZES = [16, 32, 64, 128, 256, 512, 1024]
 LEARNING_RATES = [0.0001, 0.0003, 0.001, 0.002, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0]
 HIDDEN_UNITS = [16, 32, 64, 128, 256, 512]
-# Every control's key: what the person chose is kept while they visit other pages.
+# Every control's key, Compare mode's too: what the person chose is kept while they visit other pages.
 SETTINGS = ("train_model", "train_epochs", "train_batch_size", "train_learning_rate", "train_hidden_units",
-            "train_dropout", "train_augment", "train_name", "train_seed")
+            "train_dropout", "train_augment", "train_name", "train_seed", "train_mode", "compare_setting",
+            "compare_values", "compare_model", "compare_epochs")
 
 st.title("Train a model", anchor=False)
 st.caption(
     "A neural network learns by looking at tens of thousands of training digits again and again, nudging its "
     "numbers after every small group of digits so that its guesses get less wrong."
 )
+session.keep_widget_values(SETTINGS)
+if compare_view.chosen():
+    compare_view.show()
+    st.stop()
 
 
 def suggested_name(kind: str) -> str:
@@ -59,7 +65,7 @@ def start_training() -> None:
             return
         store = state.store()
         name = store.unique_name(st.session_state.train_name or hp.model)
-        job = state.job_registry().submit(state.session_owner(), hp, name, load_mnist, store)
+        job = state.job_registry().submit(state.session_owner(), TrainTask(hp, name, load_mnist), store)
     except (InvalidSetting, AlreadyTraining, StoreError) as error:
         st.session_state.train_problem = ("warning", str(error))
         return
@@ -83,7 +89,6 @@ def show_run_settings(snapshot: Snapshot) -> None:
     )
 
 
-session.keep_widget_values(SETTINGS)
 if "train_model" not in st.session_state:
     st.session_state.train_model = "mlp"
     st.session_state.train_augment = False

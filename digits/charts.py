@@ -88,6 +88,43 @@ def compare_runs(histories: dict[str, dict[str, list[float]]], height: int = 360
     return figure
 
 
+# One colour per runner of a race, far apart for colour-blind eyes too (blue, orange, green, purple).
+RACE_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd")
+
+
+def race_curves(runners: dict[str, Metrics], by_time: bool = True, height: int = 400) -> go.Figure:
+    """Several runs learning, on one chart, one colour per run: the trend of each batch's loss and accuracy
+    (line) and the validation figures after each epoch (diamonds). ``by_time``: x is seconds of training,
+    so the race shows who gets where first; else epochs, so it shows who learns more per pass."""
+    figure = make_subplots(rows=1, cols=2, subplot_titles=("Loss (lower is better)", "Accuracy (higher is better)"))
+    for index, (label, metrics) in enumerate(runners.items()):
+        colour = RACE_COLOURS[index % len(RACE_COLOURS)]
+        window = max(metrics.steps_per_epoch // 10, 1)
+        batch_x = metrics.batch_seconds if by_time else metrics.batch_step
+        epoch_ends = [min((epoch + 1) * metrics.steps_per_epoch, len(batch_x)) - 1
+                      for epoch in range(len(metrics.val_loss))]
+        epoch_x = [batch_x[end] for end in epoch_ends if end >= 0] if by_time else list(range(1, len(epoch_ends) + 1))
+        for column, (batch, validation) in enumerate(
+            [(metrics.batch_loss, metrics.val_loss), (metrics.batch_accuracy, metrics.val_accuracy)], start=1
+        ):
+            x, y = _decimate(batch_x, smoothed(batch, window))
+            figure.add_scatter(x=x, y=y, mode="lines", line={"color": colour, "width": 2}, name=label,
+                               legendgroup=label, showlegend=column == 1, row=1, col=column)
+            figure.add_scatter(x=epoch_x, y=validation[: len(epoch_x)], mode="markers", name=f"{label}, validation",
+                               marker={"color": colour, "size": 10, "symbol": "diamond"}, legendgroup=label,
+                               showlegend=False, row=1, col=column)
+    figure.update_xaxes(title_text="seconds of training" if by_time else "epoch", rangemode="tozero")
+    figure.update_yaxes(rangemode="tozero", row=1, col=1)
+    figure.update_yaxes(range=[0, 1.01], tickformat=".0%", row=1, col=2)
+    figure.update_layout(
+        height=height,
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        legend={"orientation": "h", "y": -0.2, "title": {"text": "lines: training trend; diamonds: validation"}},
+        uirevision="keep",
+    )
+    return figure
+
+
 def enlarge(image: np.ndarray, scale: int = 4) -> np.ndarray:
     """Nearest-neighbour enlargement, so each of the model's pixels shows as a crisp square."""
     return np.kron(np.asarray(image), np.ones((scale, scale), dtype=np.asarray(image).dtype))

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from digits.data import DataError, load_mnist
+from digits.jobs import Engine, engine_from_environment
 from digits.models import MODEL_KINDS, InvalidSetting, default_hyperparameters
 from digits.store import BUILTIN_DEFAULT_DIR, ModelStore, StoreError, run_summary
 
@@ -51,8 +52,17 @@ def _epoch_summary(metrics: Any, epoch: int) -> str:
     return text
 
 
+def _engine(args: argparse.Namespace) -> Engine:
+    """--ray ADDRESS, else DIGITS_RAY_ADDRESS, else a process of its own on this machine."""
+    if args.ray:
+        from digits.engine_ray import RayEngine
+
+        return RayEngine(args.ray)
+    return engine_from_environment()
+
+
 def command_train(args: argparse.Namespace, store: ModelStore) -> int:
-    from digits.training import TrainingJob
+    from digits.tasks import TrainTask
 
     overrides = {
         key: value
@@ -70,7 +80,7 @@ def command_train(args: argparse.Namespace, store: ModelStore) -> int:
     if store.exists(name):
         raise UsageError(f"A run named {name!r} already exists; choose another --name or delete it first.")
     load_mnist()  # here first, so a data problem is reported before anything starts
-    job = TrainingJob(hp, name, load_data=load_mnist, store=store).start()
+    job = _engine(args).job(TrainTask(hp, name, load_mnist), store).start()
     interactive = sys.stderr.isatty()
     epochs_reported = 0
     try:
@@ -106,6 +116,56 @@ def command_train(args: argparse.Namespace, store: ModelStore) -> int:
             f"trained in {record.training_seconds:.1f} s."
         )
     return EXIT_OK
+
+
+def command_sweep(args: argparse.Namespace, store: ModelStore) -> int:
+    from digits.compare import parse_vary, race_entry, race_hyperparameters, race_sentences, run_name, value_label
+    from digits.tasks import TrainTask
+
+    setting, values = parse_vary(args.vary)
+    fixed = {key: value for key, value in {"epochs": args.epochs, "batch_size": args.batch_size,
+                                           "learning_rate": args.learning_rate, "seed": args.seed}.items()
+             if value is not None}
+    settings = race_hyperparameters(args.model, setting, values, **fixed)
+    prefix = args.name or f"sweep-{time.strftime('%Y%m%d-%H%M%S')}"
+    names = [store.unique_name(run_name(prefix, setting, value)) for value in values]
+    labels = [value_label(setting, value) for value in values]
+    load_mnist()  # here first, so a data problem is reported before anything starts
+    engine = _engine(args)
+    # All start together; past the engine's capacity they wait their turn.
+    tasks = [TrainTask(hp, name, load_mnist) for hp, name in zip(settings, names, strict=True)]
+    jobs = [engine.job(task, store).start() for task in tasks]
+    print(f"Racing {len(jobs)} runs of {setting}: {', '.join(labels)} ({engine.name} engine, "
+          f"{engine.max_running} at a time).", file=sys.stderr)
+    reported = [0] * len(jobs)
+    try:
+        while not all([job.wait(0.25) for job in jobs]):
+            for index, job in enumerate(jobs):
+                metrics = job.snapshot().metrics
+                while metrics is not None and reported[index] < len(metrics.epoch_loss):
+                    print(f"[{labels[index]}] {_epoch_summary(metrics, reported[index])}", file=sys.stderr)
+                    reported[index] += 1
+    except KeyboardInterrupt:
+        print("\nStopping every run after its current batch; what they trained so far will be saved.",
+              file=sys.stderr)
+        for job in jobs:
+            job.stop()
+        for job in jobs:
+            job.wait()
+    entries = [race_entry(label, job.snapshot()) for label, job in zip(labels, jobs, strict=True)]
+    sentences = race_sentences(entries)
+    if args.json:
+        _print_json({"setting": setting, "values": values, "runs": [entry.to_dict() for entry in entries],
+                     "summary": sentences})
+    else:
+        print(f"{setting:<22} {'run':<40} {'status':<9} {'test acc':>8} {'seconds':>8} {'digits/s':>9}")
+        for entry in entries:
+            print(f"{entry.label:<22} {entry.name:<40} {entry.status:<9} "
+                  f"{'-' if entry.accuracy is None else format(entry.accuracy, '.4f'):>8} "
+                  f"{'-' if entry.seconds is None else format(entry.seconds, '.1f'):>8} "
+                  f"{'-' if entry.digits_per_second is None else format(entry.digits_per_second, ',.0f'):>9}")
+        print("\n".join(sentences))
+    return EXIT_OK if all(entry.accuracy is not None for entry in entries) else EXIT_FAILURE
 
 
 def _load_run(store: ModelStore, name: str) -> Any:
@@ -255,6 +315,21 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--augment", action="store_true", help="train on randomly varied digits")
     train.add_argument("--name", help="run name (default: model kind and time)")
     train.add_argument("--json", action="store_true", help="print the run record as one JSON object")
+    train.add_argument("--ray", metavar="ADDRESS", help="train on this Ray cluster (default: $DIGITS_RAY_ADDRESS, "
+                       "else on this machine)")
+
+    sweep = commands.add_parser("sweep", help="race 2-4 values of one setting, all training at once")
+    sweep.add_argument("--model", choices=MODEL_KINDS, default="mlp", help="kind of network (default: mlp)")
+    sweep.add_argument("--vary", required=True, metavar="SETTING=V1,V2[,...]",
+                       help="the setting and its 2-4 values, e.g. batch_size=32,256,1024; one of model, epochs, "
+                       "batch_size, learning_rate, hidden_units, dropout, augment")
+    sweep.add_argument("--epochs", type=int, help="passes over the training digits, for every run")
+    sweep.add_argument("--batch-size", type=int, help="digits per training step, for every run")
+    sweep.add_argument("--learning-rate", type=float, help="Adam's step size, for every run")
+    sweep.add_argument("--seed", type=int, help="random seed, for every run")
+    sweep.add_argument("--name", help="prefix of the runs' names (default: sweep and the time)")
+    sweep.add_argument("--ray", metavar="ADDRESS", help="train on this Ray cluster (default: $DIGITS_RAY_ADDRESS)")
+    sweep.add_argument("--json", action="store_true", help="print the race's results as one JSON object")
 
     evaluate = commands.add_parser("evaluate", help="score a saved run on the MNIST test digits")
     evaluate.add_argument("name")
@@ -279,6 +354,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 COMMANDS = {
     "train": command_train,
+    "sweep": command_sweep,
     "evaluate": command_evaluate,
     "list": command_list,
     "delete": command_delete,
