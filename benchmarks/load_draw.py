@@ -119,8 +119,12 @@ async def clear(page: Page, tally: Tally) -> None:
                                      timeout=READ_TIMEOUT * 1000)
     except PlaywrightTimeout:
         path = ARTIFACTS / f"load-not-cleared-{len(tally.errors)}-{id(page)}.png"
+        # A canvas replaced meanwhile (a remount loses strokes) differs from one slow to clear.
+        replaced = not await layer.evaluate("canvas => canvas.isConnected")
+        ink = await page.locator(DRAWING_LAYER).evaluate(INK_PIXELS_JS)
         await page.screenshot(path=str(path))
-        tally.errors.append(f"Clear did not empty the canvas within {READ_TIMEOUT:.0f} s (see {path.name})")
+        tally.errors.append(f"Clear did not empty the canvas within {READ_TIMEOUT:.0f} s (canvas replaced: {replaced}; "
+                            f"{ink} inked pixels on the canvas now; see {path.name})")
 
 
 async def session(browser, url: str, drawn: list[DrawnDigit], seconds: float, seed: int) -> Tally:
