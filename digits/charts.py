@@ -176,3 +176,64 @@ def probability_bars(probabilities: Sequence[float], height: int = 260) -> go.Fi
     figure.update_xaxes(type="category", title_text="digit")
     figure.update_layout(height=height, margin={"l": 10, "r": 10, "t": 10, "b": 10})
     return figure
+
+
+# Images for the "why" and "what it has learned" views: plain RGB arrays (fast to send, no plotly).
+Colour = tuple[float, float, float]
+HEAT_STOPS: tuple[tuple[float, Colour], ...] = (
+    (0.0, (0.35, 0.0, 0.0)), (0.4, (0.85, 0.05, 0.0)), (0.75, (1.0, 0.55, 0.0)), (1.0, (1.0, 1.0, 0.35)),
+)
+DIVERGING_STOPS: tuple[tuple[float, Colour], ...] = (  # -1 blue, 0 white, +1 red
+    (-1.0, (0.13, 0.40, 0.67)), (0.0, (0.97, 0.97, 0.97)), (1.0, (0.70, 0.09, 0.17)),
+)
+INK_UNDER_HEAT = 0.45  # the drawing shows dimmed under the heat map, so both can be seen
+HEAT_OPACITY_GAIN = 3.0  # the heat covers the ink fully from a third of the map's maximum up
+GRID_GAP_COLOUR = (255, 255, 255)
+
+
+def _ramp(values: np.ndarray, stops: tuple[tuple[float, Colour], ...]) -> np.ndarray:
+    """Colours (..., 3) in 0..1 for ``values``, interpolated linearly between the stops."""
+    positions = [position for position, _ in stops]
+    return np.stack([np.interp(values, positions, [colour[channel] for _, colour in stops]) for channel in range(3)],
+                    axis=-1)
+
+
+def to_rgb8(colours: np.ndarray) -> np.ndarray:
+    return (np.clip(colours, 0, 1) * 255).round().astype(np.uint8)
+
+
+def saliency_overlay(image: np.ndarray, saliency: np.ndarray) -> np.ndarray:
+    """The 28x28 input in grey with its saliency over it, dark red (little) to yellow (most): RGB uint8.
+
+    The map is scaled to its own maximum, so it shows where the push comes from, not how strong it is."""
+    ink = np.asarray(image, dtype=np.float64) / (255.0 if np.asarray(image).dtype == np.uint8 else 1.0)
+    saliency = np.asarray(saliency, dtype=np.float64)
+    peak = saliency.max()
+    level = saliency / peak if peak > 0 else np.zeros_like(saliency)
+    opacity = np.clip(level * HEAT_OPACITY_GAIN, 0, 1)[..., np.newaxis]
+    grey = np.repeat((ink * INK_UNDER_HEAT)[..., np.newaxis], 3, axis=-1)
+    return to_rgb8(grey * (1 - opacity) + _ramp(level, HEAT_STOPS) * opacity)
+
+
+def diverging_image(values: np.ndarray, limit: float | None = None) -> np.ndarray:
+    """Weights as colours: red where positive, blue where negative, white near zero (RGB uint8).
+
+    ``limit`` (default: the largest magnitude) is the value drawn at full colour; share one limit
+    between images to compare them."""
+    values = np.asarray(values, dtype=np.float64)
+    limit = float(np.abs(values).max()) if limit is None else limit
+    return to_rgb8(_ramp(values / limit if limit > 0 else np.zeros_like(values), DIVERGING_STOPS))
+
+
+def image_grid(images: list[np.ndarray] | np.ndarray, columns: int, scale: int = 1, gap: int = 1) -> np.ndarray:
+    """Equal-sized RGB images (h, w, 3) in rows of ``columns``, each enlarged ``scale`` times, ``gap`` pixels
+    apart on white."""
+    height, width = np.asarray(images[0]).shape[:2]
+    height, width = height * scale, width * scale
+    rows = -(-len(images) // columns)
+    grid = np.empty((rows * (height + gap) - gap, columns * (width + gap) - gap, 3), dtype=np.uint8)
+    grid[:] = GRID_GAP_COLOUR
+    for index, tile in enumerate(images):
+        top, left = (index // columns) * (height + gap), (index % columns) * (width + gap)
+        grid[top:top + height, left:left + width] = np.asarray(tile).repeat(scale, axis=0).repeat(scale, axis=1)
+    return grid

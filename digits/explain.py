@@ -77,10 +77,11 @@ def make_saliency(model: keras.Model, steps: int = SALIENCY_STEPS) -> SaliencyFu
     return saliency
 
 
-def runner_up(probabilities: np.ndarray | tuple[float, ...]) -> int:
-    """The digit the model rated second (digits 0-9 only: an 11th "not a digit" output is no digit)."""
+def ranked_digits(probabilities: np.ndarray | tuple[float, ...]) -> list[int]:
+    """The digits 0-9, the one the model rates highest first (an 11th "not a digit" output is no digit): [0] is
+    the digit to explain, [1] the runner-up."""
     digits = np.asarray(probabilities, dtype=np.float64)[:NUM_CLASSES]
-    return int(np.argsort(-digits, kind="stable")[1])
+    return [int(digit) for digit in np.argsort(-digits, kind="stable")]
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from digits.data import Mnist
-from digits.explain import blank_top_ink, deletion_drops, make_saliency, runner_up
+from digits.explain import blank_top_ink, deletion_drops, make_saliency, ranked_digits
 from digits.models import default_hyperparameters
 from digits.predict import make_predictor
 from digits.training import train
@@ -75,9 +75,10 @@ def test_saliency_refuses_what_it_cannot_explain() -> None:
         saliency(np.zeros((2, 28, 28)), np.array([3]))
 
 
-def test_runner_up_ignores_the_not_a_digit_output() -> None:
-    assert runner_up([0.1, 0.6, 0.0, 0.3, 0, 0, 0, 0, 0, 0]) == 3
-    assert runner_up([0.05, 0.1, 0, 0.2, 0, 0, 0, 0, 0, 0, 0.65]) == 1  # the digits' second, not 3
+def test_digits_are_ranked_without_the_not_a_digit_output() -> None:
+    assert ranked_digits([0.1, 0.6, 0.0, 0.3, 0, 0, 0, 0, 0, 0])[:3] == [1, 3, 0]
+    assert ranked_digits([0.05, 0.1, 0, 0.2, 0, 0, 0, 0, 0, 0, 0.65])[:2] == [3, 1]
+    assert len(ranked_digits([0.05, 0.1, 0, 0.2, 0, 0, 0, 0, 0, 0, 0.65])) == 10
 
 
 def test_blank_top_ink_blanks_that_share_of_the_ink_only() -> None:
