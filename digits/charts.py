@@ -89,8 +89,8 @@ def compare_runs(histories: dict[str, dict[str, list[float]]], height: int = 360
 
 
 def enlarge(image: np.ndarray, scale: int = 4) -> np.ndarray:
-    """Nearest-neighbour enlargement, so each of the model's pixels shows as a crisp square."""
-    return np.kron(np.asarray(image), np.ones((scale, scale), dtype=np.asarray(image).dtype))
+    """Nearest-neighbour enlargement, so each of the model's pixels shows as a crisp square (grey or RGB)."""
+    return np.asarray(image).repeat(scale, axis=0).repeat(scale, axis=1)
 
 
 def confusion_heatmap(confusion: np.ndarray, height: int = 520) -> go.Figure:
@@ -235,5 +235,5 @@ def image_grid(images: list[np.ndarray] | np.ndarray, columns: int, scale: int =
     grid[:] = GRID_GAP_COLOUR
     for index, tile in enumerate(images):
         top, left = (index // columns) * (height + gap), (index % columns) * (width + gap)
-        grid[top:top + height, left:left + width] = np.asarray(tile).repeat(scale, axis=0).repeat(scale, axis=1)
+        grid[top:top + height, left:left + width] = enlarge(tile, scale)
     return grid

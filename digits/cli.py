@@ -239,7 +239,7 @@ def command_explain(args: argparse.Namespace, store: ModelStore) -> int:
     import numpy as np
     from PIL import Image
 
-    from digits.charts import saliency_overlay
+    from digits.charts import enlarge, saliency_overlay
     from digits.explain import make_saliency, ranked_digits
     from digits.predict import make_predictor
 
@@ -267,7 +267,7 @@ def command_explain(args: argparse.Namespace, store: ModelStore) -> int:
             for index, (image, part) in enumerate(zip(digit_images, parts, strict=True)):
                 name = Path(path).stem + (f"-{index + 1}" if len(parts) > 1 else "") + "-saliency.png"
                 overlay = saliency_overlay(image, np.array(part["saliency"]))
-                Image.fromarray(overlay.repeat(PNG_SCALE, axis=0).repeat(PNG_SCALE, axis=1)).save(out / name)
+                Image.fromarray(enlarge(overlay, PNG_SCALE)).save(out / name)
                 written.append(str(out / name))
         if args.json:
             result: dict[str, Any] = {"path": path, "digit": None, "confidence": None, "input": None,
