@@ -241,7 +241,7 @@ def image_grid(images: list[np.ndarray] | np.ndarray, columns: int, scale: int =
 
 GALLERY_GAP = 4  # pixels of the model's 28x28 images between tiles
 GALLERY_CAPTION_SPACE = 10  # ... and below each tile, for its caption
-GALLERY_PIXEL = 3  # screen pixels per image pixel
+GALLERY_PIXEL = 2.5  # screen pixels per image pixel, in the Evaluate page's gallery column
 SELECTED_COLOUR = "#e4572e"
 
 
@@ -249,28 +249,32 @@ def image_gallery(images: Sequence[np.ndarray], captions: Sequence[str], columns
                   selected: int | None = None) -> go.Figure:
     """28x28 greyscale images tiled into one heat map, captioned, with the ``selected`` one outlined.
 
-    One trace, so a click anywhere on an image selects it: ``gallery_tile`` turns the clicked cell's
-    x and y back into the image's position."""
+    Plotly cannot select a heat map's cells, so an invisible marker at each image's centre takes the
+    hover and the click (the nearest one, wherever the pointer is); ``gallery_tile`` turns the clicked
+    point's x and y back into the image's position."""
     rows = -(-len(images) // columns)
     cell_width, cell_height = 28 + GALLERY_GAP, 28 + GALLERY_CAPTION_SPACE
     pixels = np.full((rows * cell_height, columns * cell_width), np.nan)
-    hover = np.full(pixels.shape, "", dtype=object)
     figure = go.Figure()
+    centres = []
     for position, (image, caption) in enumerate(zip(images, captions, strict=True)):
         top, left = (position // columns) * cell_height, (position % columns) * cell_width
         pixels[top:top + 28, left:left + 28] = image
-        hover[top:top + 28, left:left + 28] = caption + "<br>click to see why"
+        centres.append((left + 13.5, top + 13.5))
         figure.add_annotation(x=left + 13.5, y=top + 28 + GALLERY_CAPTION_SPACE / 2 - 1, text=caption,
                               showarrow=False, font={"size": 12})
         if position == selected:
             figure.add_shape(type="rect", x0=left - 1.5, x1=left + 28.5, y0=top - 1.5, y1=top + 28.5,
                              line={"color": SELECTED_COLOUR, "width": 3})
     figure.add_heatmap(z=pixels, colorscale=[[0, "black"], [1, "white"]], zmin=0, zmax=255, showscale=False,
-                       hovertext=hover, hoverinfo="text")
+                       hoverinfo="skip")
+    figure.add_scatter(x=[x for x, _ in centres], y=[y for _, y in centres], mode="markers",
+                       marker={"size": 40, "color": "rgba(0, 0, 0, 0)"}, hovertext=[
+                           f"{caption}<br>click to see why" for caption in captions], hoverinfo="text")
     figure.update_xaxes(visible=False, range=[-2, columns * cell_width - GALLERY_GAP + 1], constrain="domain")
     figure.update_yaxes(visible=False, autorange="reversed", scaleanchor="x", constrain="domain")
     figure.update_layout(height=rows * cell_height * GALLERY_PIXEL + 20, margin={"l": 0, "r": 0, "t": 10, "b": 10},
-                         plot_bgcolor="white", dragmode=False)
+                         plot_bgcolor="white", showlegend=False, hoverdistance=-1)
     return figure
 
 

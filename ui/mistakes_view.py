@@ -40,11 +40,10 @@ def close_up(run: StoredRun, image: np.ndarray, mistake: Mistake, probabilities:
     wrong, right = mistake.predicted_digit, mistake.true_digit
     st.markdown(f"**Test digit {mistake.index:,}: written {right}, read as {wrong}**")
     image_col, wrong_col, right_col = st.columns(3)
-    size = explain_view.VIEW_SCALE * 28
-    image_col.image(enlarge(image, explain_view.VIEW_SCALE), caption=f"The digit: a {right}", width=size)
-    wrong_col.image(explain_view.heat_map(run, image, wrong), caption=f"Why it said {wrong}", width=size)
+    image_col.image(enlarge(image, explain_view.VIEW_SCALE), caption=f"The digit: a {right}", width="stretch")
+    wrong_col.image(explain_view.heat_map(run, image, wrong), caption=f"Why it said {wrong}", width="stretch")
     right_col.image(explain_view.heat_map(run, image, right), caption=f"What looks like a {right} to it",
-                    width=size)
+                    width="stretch")
     st.caption("Coloured pixels pushed the model toward the digit under the picture, yellow the most; grey ink "
                "without colour did not help it, or spoke against it.")
     st.plotly_chart(probability_bars(probabilities), key="evaluate_mistake_probabilities",
