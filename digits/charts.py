@@ -225,6 +225,11 @@ def diverging_image(values: np.ndarray, limit: float | None = None) -> np.ndarra
     return to_rgb8(_ramp(values / limit if limit > 0 else np.zeros_like(values), DIVERGING_STOPS))
 
 
+def robust_limit(values: np.ndarray, percentile: float = 99) -> float:
+    """A colour limit for ``diverging_image`` that a few extreme weights cannot wash out (0 when all are 0)."""
+    return float(np.percentile(np.abs(np.asarray(values)), percentile))
+
+
 def image_grid(images: list[np.ndarray] | np.ndarray, columns: int, scale: int = 1, gap: int = 1) -> np.ndarray:
     """Equal-sized RGB images (h, w, 3) in rows of ``columns``, each enlarged ``scale`` times, ``gap`` pixels
     apart on white."""

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     import keras
 
 Family = Literal["mlp", "cnn"]
+RARE_INK_SHARE = 0.01  # a pixel inked in fewer than 1 in 100 training digits teaches its weights almost nothing
 
 
 def _weighted_layers(model: keras.Model) -> list[keras.layers.Layer]:
@@ -57,6 +58,14 @@ def digit_patterns(model: keras.Model, images: np.ndarray, labels: np.ndarray) -
             vote = np.asarray(layer.kernel, dtype=np.float64) @ (share_on * vote)
         patterns.append(vote.reshape(IMAGE_SIZE, IMAGE_SIZE))
     return np.stack(patterns)
+
+
+def inked_pixels(images: np.ndarray, share: float = RARE_INK_SHARE) -> np.ndarray:
+    """(28, 28) bool: the pixels that at least ``share`` of ``images`` put ink on.
+
+    A dense layer's weights on the other pixels hardly move from their random start in training, and
+    hardly matter: drawn, they bury what was learned in noise."""
+    return (np.asarray(images) > 0).mean(axis=0) >= share
 
 
 def first_layer_units(model: keras.Model) -> np.ndarray:

@@ -39,7 +39,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app, with the shipped CNN and a quickly trained MLP (full MNIST where there is one)."""
     env = app_env(tmp_path_factory.mktemp("app"))
     loader = load_mnist if os.environ.get("DIGITS_DATA_DIR") else load_sample
-    hp = default_hyperparameters("mlp", epochs=2, batch_size=128)
+    hp = default_hyperparameters("mlp", epochs=5, batch_size=128)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DIGITS_DATA_DIR", env["DIGITS_DATA_DIR"])
         job = TrainingJob(hp, MLP_RUN, loader, ModelStore(env["DIGITS_MODELS_DIR"])).start()

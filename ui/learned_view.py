@@ -7,9 +7,16 @@ from typing import TYPE_CHECKING
 import numpy as np
 import streamlit as st
 
-from digits.charts import diverging_image, enlarge, image_grid
+from digits.charts import diverging_image, enlarge, image_grid, robust_limit
 from digits.data import Mnist
-from digits.learned import digit_patterns, family, feature_maps, first_layer_filters, first_layer_units
+from digits.learned import (
+    digit_patterns,
+    family,
+    feature_maps,
+    first_layer_filters,
+    first_layer_units,
+    inked_pixels,
+)
 from digits.store import StoredRun
 from ui import explain_view, state
 
@@ -21,8 +28,10 @@ TEST_DIGIT, LAST_DRAWING = "A test digit", "Your last drawing"
 
 
 @st.cache_resource(max_entries=8, show_spinner="Reading what the model has learned...")
-def _cached_patterns(name: str, created: str, _model: keras.Model, _data: Mnist) -> np.ndarray:
-    return digit_patterns(_model, _data.x_test, _data.y_test)
+def _cached_weights(name: str, created: str, _model: keras.Model, _data: Mnist) -> tuple[np.ndarray, np.ndarray]:
+    """The digit patterns and the first-layer units, blank where hardly any training digit has ink."""
+    inked = inked_pixels(_data.x_train)
+    return digit_patterns(_model, _data.x_test, _data.y_test) * inked, first_layer_units(_model) * inked
 
 
 def what_it_has_learned(run: StoredRun, data: Mnist) -> None:
@@ -42,16 +51,17 @@ def _dense_network(run: StoredRun, model: keras.Model, data: Mnist) -> None:
         "**The pattern that votes for each digit**, read from the model's weights: ink on red pixels raises the "
         "digit's score, ink on blue pixels lowers it. The model reads a drawing by how well it matches each one."
     )
-    patterns = _cached_patterns(run.name, run.record.created, model, data)
-    st.image([enlarge(diverging_image(pattern), 3) for pattern in patterns],
-             caption=[f"votes for {digit}" for digit in range(10)], width=84)
-    units = first_layer_units(model)
+    patterns, units = _cached_weights(run.name, run.record.created, model, data)
+    st.image([enlarge(diverging_image(pattern, robust_limit(pattern)), 3) for pattern in patterns],
+             caption=[f"votes for {digit}" for digit in range(10)], width=80)
     st.caption(
         f"**Its {len(units)} hidden units.** Each square is one unit of the first layer: it adds up the ink on "
         "red pixels, takes away the ink on blue ones, and passes the sum on when it is positive. The patterns "
-        "above are these units, combined by the last layer's votes."
+        "above are these units, combined by the last layer's votes. Pixels that hardly any training digit "
+        "inks are left white: training barely moves their weights from their random start."
     )
-    st.image(image_grid([diverging_image(unit) for unit in units], GRID_COLUMNS, scale=2, gap=2),
+    limit = robust_limit(units)  # one scale for all, so strong and weak units can be told apart
+    st.image(image_grid([diverging_image(unit, limit) for unit in units], GRID_COLUMNS, scale=2, gap=2),
              caption="First-layer units, 28×28 weights each")
 
 
