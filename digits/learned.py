@@ -101,5 +101,7 @@ def feature_maps(model: keras.Model, image: np.ndarray) -> list[FeatureMaps]:
     x = normalise(image) if image.dtype == np.uint8 else image.astype(np.float32)
     probe = keras.Model(model.inputs[0], [layer.output for layer in convolutions])
     outputs = probe(x.reshape(1, IMAGE_SIZE, IMAGE_SIZE), training=False)
+    if not isinstance(outputs, list | tuple):  # Keras gives a model with one output its tensor alone
+        outputs = [outputs]
     return [FeatureMaps(layer.name, np.moveaxis(np.asarray(output)[0], -1, 0))
             for layer, output in zip(convolutions, outputs, strict=True)]
