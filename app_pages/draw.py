@@ -8,7 +8,7 @@ from digits.charts import enlarge, probability_bars
 from digits.feedback import FeedbackError, default_drawings_dir, load_drawings, right_share, save_drawing
 from digits.predict import Reading, read_digits
 from digits.preprocess import preprocess_canvas
-from ui import canvas, state
+from ui import canvas, explain_view, state
 
 st.title("Draw a digit", anchor=False)
 st.caption(
@@ -60,6 +60,8 @@ with result_col:
                                        config={"displayModeBar": False})
                 image_col.image(enlarge(image, 6), caption="What the model sees: 28×28 pixels, as in MNIST",
                                 width=168)
+                with image_col:
+                    explain_view.why_it_said(run, image, prediction, key=str(index))
 
 if reading is not None and rgba is not None:
     st.divider()

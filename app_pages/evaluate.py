@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from digits.charts import confusion_difference, confusion_heatmap, enlarge, per_class_bars
+from digits.charts import confusion_difference, confusion_heatmap, per_class_bars
 from digits.store import StoredRun, StoreError
-from ui import drawn, saved_runs, state
+from ui import drawn, learned_view, mistakes_view, saved_runs, state
 
 GALLERY_SIZE = 24
 ANY = "any"
@@ -96,16 +96,8 @@ with gallery_col:
     if not mistakes:
         st.info("No mistakes of this kind.")
     else:
-        shown = mistakes[:GALLERY_SIZE]
-        st.image(
-            [enlarge(data.x_test[m.index], 3) for m in shown],
-            caption=[f"{m.true_digit} → {m.predicted_digit} ({m.confidence:.0%})" for m in shown],
-            width=84,
-        )
-        if len(mistakes) > GALLERY_SIZE:
-            st.caption(f"Showing {GALLERY_SIZE} of {len(mistakes)}. Caption: written → read (how sure it was).")
-        else:
-            st.caption("Caption: written → read (how sure it was).")
+        mistakes_view.gallery(run, data.x_test, mistakes, result.probabilities, GALLERY_SIZE,
+                              key=f"evaluate_gallery_{true_pick}_{predicted_pick}")
 
 st.subheader("How well it reads each digit")
 st.caption(
@@ -153,3 +145,5 @@ else:
         st.caption(f"Red squares: mistakes {other_name} makes more often than {run.name}; blue: less often.")
         st.plotly_chart(confusion_difference(result.confusion, other.confusion, (run.name, other_name)),
                         key="evaluate_difference", config={"displayModeBar": False})
+
+learned_view.what_it_has_learned(run, data)

@@ -126,8 +126,8 @@ def race_curves(runners: dict[str, Metrics], by_time: bool = True, height: int =
 
 
 def enlarge(image: np.ndarray, scale: int = 4) -> np.ndarray:
-    """Nearest-neighbour enlargement, so each of the model's pixels shows as a crisp square."""
-    return np.kron(np.asarray(image), np.ones((scale, scale), dtype=np.asarray(image).dtype))
+    """Nearest-neighbour enlargement, so each of the model's pixels shows as a crisp square (grey or RGB)."""
+    return np.asarray(image).repeat(scale, axis=0).repeat(scale, axis=1)
 
 
 def confusion_heatmap(confusion: np.ndarray, height: int = 520) -> go.Figure:
@@ -213,3 +213,117 @@ def probability_bars(probabilities: Sequence[float], height: int = 260) -> go.Fi
     figure.update_xaxes(type="category", title_text="digit")
     figure.update_layout(height=height, margin={"l": 10, "r": 10, "t": 10, "b": 10})
     return figure
+
+
+# Images for the "why" and "what it has learned" views: plain RGB arrays (fast to send, no plotly).
+Colour = tuple[float, float, float]
+HEAT_STOPS: tuple[tuple[float, Colour], ...] = (
+    (0.0, (0.35, 0.0, 0.0)), (0.4, (0.85, 0.05, 0.0)), (0.75, (1.0, 0.55, 0.0)), (1.0, (1.0, 1.0, 0.35)),
+)
+DIVERGING_STOPS: tuple[tuple[float, Colour], ...] = (  # -1 blue, 0 white, +1 red
+    (-1.0, (0.13, 0.40, 0.67)), (0.0, (0.97, 0.97, 0.97)), (1.0, (0.70, 0.09, 0.17)),
+)
+INK_UNDER_HEAT = 0.45  # the drawing shows dimmed under the heat map, so both can be seen
+HEAT_OPACITY_GAIN = 3.0  # the heat covers the ink fully from a third of the map's maximum up
+GRID_GAP_COLOUR = (255, 255, 255)
+
+
+def _ramp(values: np.ndarray, stops: tuple[tuple[float, Colour], ...]) -> np.ndarray:
+    """Colours (..., 3) in 0..1 for ``values``, interpolated linearly between the stops."""
+    positions = [position for position, _ in stops]
+    return np.stack([np.interp(values, positions, [colour[channel] for _, colour in stops]) for channel in range(3)],
+                    axis=-1)
+
+
+def to_rgb8(colours: np.ndarray) -> np.ndarray:
+    return (np.clip(colours, 0, 1) * 255).round().astype(np.uint8)
+
+
+def saliency_overlay(image: np.ndarray, saliency: np.ndarray) -> np.ndarray:
+    """The 28x28 input in grey with its saliency over it, dark red (little) to yellow (most): RGB uint8.
+
+    The map is scaled to its own maximum, so it shows where the push comes from, not how strong it is."""
+    ink = np.asarray(image, dtype=np.float64) / (255.0 if np.asarray(image).dtype == np.uint8 else 1.0)
+    saliency = np.asarray(saliency, dtype=np.float64)
+    peak = saliency.max()
+    level = saliency / peak if peak > 0 else np.zeros_like(saliency)
+    opacity = np.clip(level * HEAT_OPACITY_GAIN, 0, 1)[..., np.newaxis]
+    grey = np.repeat((ink * INK_UNDER_HEAT)[..., np.newaxis], 3, axis=-1)
+    return to_rgb8(grey * (1 - opacity) + _ramp(level, HEAT_STOPS) * opacity)
+
+
+def diverging_image(values: np.ndarray, limit: float | None = None) -> np.ndarray:
+    """Weights as colours: red where positive, blue where negative, white near zero (RGB uint8).
+
+    ``limit`` (default: the largest magnitude) is the value drawn at full colour; share one limit
+    between images to compare them."""
+    values = np.asarray(values, dtype=np.float64)
+    limit = float(np.abs(values).max()) if limit is None else limit
+    return to_rgb8(_ramp(values / limit if limit > 0 else np.zeros_like(values), DIVERGING_STOPS))
+
+
+def robust_limit(values: np.ndarray, percentile: float = 99) -> float:
+    """A colour limit for ``diverging_image`` that a few extreme weights cannot wash out (0 when all are 0)."""
+    return float(np.percentile(np.abs(np.asarray(values)), percentile))
+
+
+def image_grid(images: list[np.ndarray] | np.ndarray, columns: int, scale: int = 1, gap: int = 1) -> np.ndarray:
+    """Equal-sized RGB images (h, w, 3) in rows of ``columns``, each enlarged ``scale`` times, ``gap`` pixels
+    apart on white."""
+    height, width = np.asarray(images[0]).shape[:2]
+    height, width = height * scale, width * scale
+    rows = -(-len(images) // columns)
+    grid = np.empty((rows * (height + gap) - gap, columns * (width + gap) - gap, 3), dtype=np.uint8)
+    grid[:] = GRID_GAP_COLOUR
+    for index, tile in enumerate(images):
+        top, left = (index // columns) * (height + gap), (index % columns) * (width + gap)
+        grid[top:top + height, left:left + width] = enlarge(tile, scale)
+    return grid
+
+
+GALLERY_GAP = 4  # pixels of the model's 28x28 images between tiles
+GALLERY_CAPTION_SPACE = 10  # ... and below each tile, for its caption
+GALLERY_PIXEL = 2.5  # screen pixels per image pixel, in the Evaluate page's gallery column
+SELECTED_COLOUR = "#e4572e"
+
+
+def image_gallery(images: Sequence[np.ndarray], captions: Sequence[str], columns: int,
+                  selected: int | None = None) -> go.Figure:
+    """28x28 greyscale images tiled into one heat map, captioned, with the ``selected`` one outlined.
+
+    Plotly cannot select a heat map's cells, so an invisible marker at each image's centre takes the
+    hover and the click (the nearest one, wherever the pointer is); ``gallery_tile`` turns the clicked
+    point's x and y back into the image's position."""
+    rows = -(-len(images) // columns)
+    cell_width, cell_height = 28 + GALLERY_GAP, 28 + GALLERY_CAPTION_SPACE
+    pixels = np.full((rows * cell_height, columns * cell_width), np.nan)
+    figure = go.Figure()
+    centres = []
+    for position, (image, caption) in enumerate(zip(images, captions, strict=True)):
+        top, left = (position // columns) * cell_height, (position % columns) * cell_width
+        pixels[top:top + 28, left:left + 28] = image
+        centres.append((left + 13.5, top + 13.5))
+        figure.add_annotation(x=left + 13.5, y=top + 28 + GALLERY_CAPTION_SPACE / 2 - 1, text=caption,
+                              showarrow=False, font={"size": 12})
+        if position == selected:
+            figure.add_shape(type="rect", x0=left - 1.5, x1=left + 28.5, y0=top - 1.5, y1=top + 28.5,
+                             line={"color": SELECTED_COLOUR, "width": 3})
+    figure.add_heatmap(z=pixels, colorscale=[[0, "black"], [1, "white"]], zmin=0, zmax=255, showscale=False,
+                       hoverinfo="skip")
+    figure.add_scatter(x=[x for x, _ in centres], y=[y for _, y in centres], mode="markers",
+                       marker={"size": 40, "color": "rgba(0, 0, 0, 0)"}, hovertext=[
+                           f"{caption}<br>click to see why" for caption in captions], hoverinfo="text")
+    figure.update_xaxes(visible=False, range=[-2, columns * cell_width - GALLERY_GAP + 1], constrain="domain")
+    figure.update_yaxes(visible=False, autorange="reversed", scaleanchor="x", constrain="domain")
+    figure.update_layout(height=rows * cell_height * GALLERY_PIXEL + 20, margin={"l": 0, "r": 0, "t": 10, "b": 10},
+                         plot_bgcolor="white", showlegend=False, hoverdistance=-1)
+    return figure
+
+
+def gallery_tile(x: float, y: float, columns: int, count: int) -> int | None:
+    """The position of the image at cell (x, y) of an ``image_gallery``; None between images."""
+    column, column_offset = divmod(round(x), 28 + GALLERY_GAP)
+    row, row_offset = divmod(round(y), 28 + GALLERY_CAPTION_SPACE)
+    position = row * columns + column
+    inside = column_offset < 28 and row_offset < 28 and 0 <= column < columns
+    return position if inside and 0 <= position < count else None

@@ -1,4 +1,4 @@
-"""python -m digits: train, evaluate, list, delete and predict from the command line.
+"""python -m digits: train, evaluate, list, delete, predict and explain from the command line.
 
 Exit codes: 0 ok, 1 failure, 2 bad usage or input. Bad input never prints a traceback.
 """
@@ -277,6 +277,81 @@ def command_predict(args: argparse.Namespace, store: ModelStore) -> int:
     return EXIT_OK
 
 
+PNG_SCALE = 10  # each of the model's pixels as a 10x10 square
+SALIENCY_TEXT_LEVELS = ((0.5, "##"), (0.2, "++"), (0.05, "::"))  # share of the map's maximum -> characters
+
+
+def saliency_text(image: Any, saliency: Any) -> str:
+    """A 28x28 map as text, two characters a pixel: ## ++ :: where the ink pushed most to least, .. other ink."""
+    peak = float(saliency.max()) or 1.0
+    rows = []
+    for image_row, saliency_row in zip(image, saliency / peak, strict=True):
+        cells = []
+        for ink, level in zip(image_row, saliency_row, strict=True):
+            mark = next((text for threshold, text in SALIENCY_TEXT_LEVELS if level >= threshold), "..")
+            cells.append(mark if ink else "  ")
+        rows.append("".join(cells).rstrip())
+    return "\n".join(rows)
+
+
+def command_explain(args: argparse.Namespace, store: ModelStore) -> int:
+    import numpy as np
+    from PIL import Image
+
+    from digits.charts import enlarge, saliency_overlay
+    from digits.explain import make_saliency, ranked_digits
+    from digits.predict import make_predictor
+
+    images = {path: read_image_digits(Path(path)) for path in args.images}  # all checked before loading a model
+    out = Path(args.out) if args.out else None
+    if out is not None:
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise UsageError(f"{out}: cannot write there ({error.strerror or error}).") from error
+    model = _load_run(store, args.model)
+    predictor, saliency = make_predictor(model), make_saliency(model)
+    for path, digit_images in images.items():
+        parts = []
+        if digit_images:
+            stack = np.stack(digit_images)
+            probabilities = predictor(stack)
+            digits = [ranked_digits(row)[0] for row in probabilities]
+            maps = saliency(stack, np.array(digits))
+            parts = [{"digit": digit, "confidence": float(row[digit]), "input": image.tolist(),
+                      "saliency": map_.round(6).tolist()}
+                     for digit, row, image, map_ in zip(digits, probabilities, stack, maps, strict=True)]
+        written = []
+        if out is not None:
+            for index, (image, part) in enumerate(zip(digit_images, parts, strict=True)):
+                name = Path(path).stem + (f"-{index + 1}" if len(parts) > 1 else "") + "-saliency.png"
+                overlay = saliency_overlay(image, np.array(part["saliency"]))
+                Image.fromarray(enlarge(overlay, PNG_SCALE)).save(out / name)
+                written.append(str(out / name))
+        if args.json:
+            result: dict[str, Any] = {"path": path, "digit": None, "confidence": None, "input": None,
+                                      "saliency": None, "digits": parts}
+            if not parts:
+                result["message"] = "no digit"
+            elif len(parts) == 1:
+                result.update(parts[0])
+            if written:
+                result["images"] = written
+            _print_json(result)
+            continue
+        if not parts:
+            print(f"{path}: no digit")
+        for index, part in enumerate(parts):
+            where = f" (digit {index + 1} of {len(parts)})" if len(parts) > 1 else ""
+            print(f"{path}{where}: {part['digit']} ({part['confidence']:.1%} sure). What made it say "
+                  f"{part['digit']}: ## most, ++ and :: less, .. ink that did not help")
+            if out is None:
+                print(saliency_text(np.array(part["input"]), np.array(part["saliency"])))
+        for name in written:
+            print(f"  wrote {name}")
+    return EXIT_OK
+
+
 def command_build_default(args: argparse.Namespace, store: ModelStore) -> int:
     from dataclasses import replace
 
@@ -345,6 +420,12 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--model", required=True, help="name of a saved run")
     predict.add_argument("--json", action="store_true", help="one JSON object per image")
     predict.add_argument("images", nargs="+", metavar="IMAGE")
+    explain = commands.add_parser("explain", help="show which pixels made the model read each digit")
+    explain.add_argument("--model", required=True, help="name of a saved run")
+    explain.add_argument("--json", action="store_true",
+                         help="one JSON object per image: digit, confidence, the 28x28 input and saliency")
+    explain.add_argument("--out", metavar="DIR", help="write each digit's heat map as a PNG into DIR")
+    explain.add_argument("images", nargs="+", metavar="IMAGE")
     build = commands.add_parser("build-default", help="train the model that ships in assets/default")
     build.add_argument("--drawn-data", help="UNIPEN digits file (default: $DIGITS_DRAWN_DATA)")
     build.add_argument("--epochs", type=int, help="override the recipe's epochs (for a quick trial)")
@@ -359,6 +440,7 @@ COMMANDS = {
     "list": command_list,
     "delete": command_delete,
     "predict": command_predict,
+    "explain": command_explain,
     "build-default": command_build_default,
 }
 
