@@ -55,6 +55,7 @@ class RunRecord:
     status: str = "finished"  # or "stopped" when stopped early
     versions: dict[str, str] = field(default_factory=dict)
     drawn: dict[str, Any] = field(default_factory=dict)  # figures on pen-drawn digits, where measured
+    taught: dict[str, Any] = field(default_factory=dict)  # a taught model: from, drawings, before, after
 
     @property
     def hp(self) -> Hyperparameters:
