@@ -6,9 +6,10 @@ import streamlit as st
 
 from digits.charts import compare_runs, training_curves
 from digits.data import load_mnist
+from digits.jobs import AlreadyTraining, Snapshot
 from digits.models import LIMITS, MODEL_DESCRIPTIONS, MODEL_KINDS, InvalidSetting, default_hyperparameters
 from digits.store import StoreError
-from digits.training import AlreadyTraining, Snapshot
+from digits.tasks import TrainTask
 from ui import state
 
 BATCH_SIZES = [16, 32, 64, 128, 256, 512, 1024]
@@ -56,7 +57,7 @@ def start_training() -> None:
             return
         store = state.store()
         name = store.unique_name(st.session_state.train_name or hp.model)
-        job = state.job_registry().submit(state.session_owner(), hp, name, load_mnist, store)
+        job = state.job_registry().submit(state.session_owner(), TrainTask(hp, name, load_mnist), store)
     except (InvalidSetting, AlreadyTraining, StoreError) as error:
         st.session_state.train_problem = ("warning", str(error))
         return

@@ -1,4 +1,4 @@
-"""Cost of the live recorder and background job: the seed MLP trained through TrainingJob (a process of
+"""Cost of the live recorder and background job: the seed MLP trained through a LocalJob (a process of
 its own at lower priority, per-batch recording sent over a pipe, a UI thread reading snapshots once a
 second) against plain ``model.fit`` in this process, alternating. Training seconds are compared like for
 like; the job's whole time adds starting its process, loading MNIST there, testing and the record.
@@ -16,8 +16,10 @@ import time
 import keras
 
 from digits.data import load_mnist
+from digits.engine_local import LocalJob
 from digits.models import build_model, default_hyperparameters
-from digits.training import TrainingJob, new_metrics, split_validation
+from digits.tasks import TrainTask
+from digits.training import new_metrics, split_validation
 
 
 def rss_mb(pid: int | str = "self") -> float:
@@ -42,7 +44,7 @@ def plain_fit(hp, data) -> float:
 
 def through_job(hp, peak: list[float], whole: list[float]) -> float:
     started = time.perf_counter()
-    job = TrainingJob(hp, "overhead", load_mnist).start()
+    job = LocalJob(TrainTask(hp, "overhead", load_mnist)).start()
     while not job.wait(1.0):  # what the Train page's live view does
         job.snapshot()
         if job.pid is not None:
@@ -66,7 +68,7 @@ def main() -> None:
         plain.append(plain_fit(hp, data))
         job.append(through_job(hp, peak, whole))
     print(f"seed MLP, {hp.epochs} epochs, batch {hp.batch_size}, {args.repeats} runs each, alternating")
-    for label, seconds in (("plain model.fit", plain), ("TrainingJob with live recorder", job)):
+    for label, seconds in (("plain model.fit", plain), ("LocalJob with live recorder", job)):
         print(f"{label:<32} median {statistics.median(seconds):6.2f} s  runs {[round(s, 2) for s in seconds]}")
     print(f"ratio job / plain: {statistics.median(job) / statistics.median(plain):.3f}")
     print(f"the job from start to saved record: median {statistics.median(whole):.2f} s")

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from digits.data import DataError, load_mnist
+from digits.jobs import Engine, engine_from_environment
 from digits.models import MODEL_KINDS, InvalidSetting, default_hyperparameters
 from digits.store import BUILTIN_DEFAULT_DIR, ModelStore, StoreError
 
@@ -51,8 +52,17 @@ def _epoch_summary(metrics: Any, epoch: int) -> str:
     return text
 
 
+def _engine(args: argparse.Namespace) -> Engine:
+    """--ray ADDRESS, else DIGITS_RAY_ADDRESS, else a process of its own on this machine."""
+    if args.ray:
+        from digits.engine_ray import RayEngine
+
+        return RayEngine(args.ray)
+    return engine_from_environment()
+
+
 def command_train(args: argparse.Namespace, store: ModelStore) -> int:
-    from digits.training import TrainingJob
+    from digits.tasks import TrainTask
 
     overrides = {
         key: value
@@ -70,7 +80,7 @@ def command_train(args: argparse.Namespace, store: ModelStore) -> int:
     if store.exists(name):
         raise UsageError(f"A run named {name!r} already exists; choose another --name or delete it first.")
     load_mnist()  # here first, so a data problem is reported before anything starts
-    job = TrainingJob(hp, name, load_data=load_mnist, store=store).start()
+    job = _engine(args).job(TrainTask(hp, name, load_mnist), store).start()
     interactive = sys.stderr.isatty()
     epochs_reported = 0
     try:
@@ -254,6 +264,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--augment", action="store_true", help="train on randomly varied digits")
     train.add_argument("--name", help="run name (default: model kind and time)")
     train.add_argument("--json", action="store_true", help="print the run record as one JSON object")
+    train.add_argument("--ray", metavar="ADDRESS", help="train on this Ray cluster (default: $DIGITS_RAY_ADDRESS, "
+                       "else on this machine)")
 
     evaluate = commands.add_parser("evaluate", help="score a saved run on the MNIST test digits")
     evaluate.add_argument("name")

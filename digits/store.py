@@ -14,6 +14,7 @@ import re
 import shutil
 import tempfile
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -56,6 +57,8 @@ class RunRecord:
     versions: dict[str, str] = field(default_factory=dict)
     drawn: dict[str, Any] = field(default_factory=dict)  # figures on pen-drawn digits, where measured
     taught: dict[str, Any] = field(default_factory=dict)  # a taught model: from, drawings, before, after
+    # Where it trained: {"name": "local" | "ray", "address": the Ray cluster's, "node_id": the machine's}.
+    engine: dict[str, Any] = field(default_factory=lambda: {"name": "local", "address": None, "node_id": None})
 
     @property
     def hp(self) -> Hyperparameters:
@@ -184,6 +187,13 @@ class ModelStore:
 
     def save(self, model: keras.Model, record: RunRecord) -> RunRecord:
         """Save model and record atomically under the record's (sanitised) name."""
+        return self._save(lambda path: without_optimizer(model).save(path), record)
+
+    def save_file(self, model_file: bytes, record: RunRecord) -> RunRecord:
+        """As ``save``, for a model already packed as a .keras file (model_file_bytes), e.g. by another machine."""
+        return self._save(lambda path: path.write_bytes(model_file), record)
+
+    def _save(self, write_model: Callable[[Path], object], record: RunRecord) -> RunRecord:
         name = sanitise_name(record.name)
         record = RunRecord.from_dict({**record.to_dict(), "name": name})
         final = self.root / name
@@ -195,7 +205,7 @@ class ModelStore:
         except OSError as error:
             raise StoreError(f"Cannot write to the model folder {self.root}: {error.strerror or error}.") from error
         try:
-            without_optimizer(model).save(staging / MODEL_FILE)
+            write_model(staging / MODEL_FILE)
             (staging / RECORD_FILE).write_text(json.dumps(record.to_dict(), indent=2))
             os.rename(staging, final)  # atomic; fails if a run of that name appeared meanwhile
         except OSError as error:

@@ -13,9 +13,11 @@ from streamlit.testing.v1 import AppTest
 
 from conftest import PROJECT_ROOT, load_sample
 from digits.data import Mnist
+from digits.engine_local import LocalJob
+from digits.jobs import Job
 from digits.models import default_hyperparameters
 from digits.store import ModelStore
-from digits.training import TrainingJob
+from digits.tasks import TrainTask
 
 APP = str(PROJECT_ROOT / "streamlit_app.py")
 
@@ -39,13 +41,13 @@ def app(page: str | None = None, current_model: str | None = None) -> AppTest:
 
 def train_run(sample: Mnist, name: str, **settings: object) -> str:
     hp = default_hyperparameters("mlp", **{"epochs": 1, "batch_size": 100, **settings})
-    job = TrainingJob(hp, name, load_sample, ModelStore()).start()
+    job = LocalJob(TrainTask(hp, name, load_sample), ModelStore()).start()
     assert job.wait(120)
     assert job.snapshot().status == "finished", job.snapshot().error
     return name
 
 
-def wait_until_done(job: TrainingJob, timeout: float = 120) -> None:
+def wait_until_done(job: Job, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while not job.snapshot().done and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -129,7 +131,7 @@ def test_a_waiting_run_says_so_and_can_be_cancelled(sample: Mnist) -> None:
     blockers = [threading.Event() for _ in range(registry.max_running)]
     held = 0
     for _ in blockers:  # occupy every slot, as other people's runs would
-        if registry._slots.acquire(timeout=5):
+        if registry.engine._slots.acquire(timeout=5):
             held += 1
     try:
         at = app("app_pages/train.py")
@@ -143,7 +145,7 @@ def test_a_waiting_run_says_so_and_can_be_cancelled(sample: Mnist) -> None:
         assert "Cancelled" in at.info[0].value
     finally:
         for _ in range(held):
-            registry._slots.release()
+            registry.engine._slots.release()
 
 
 def test_saved_runs_compare_and_delete_with_confirmation(sample: Mnist) -> None:

@@ -16,16 +16,17 @@ import pytest
 
 from conftest import PROJECT_ROOT, SAMPLE_NPZ, child_pids, load_sample
 from digits.data import Mnist
+from digits.engine_local import LocalJob
 from digits.models import default_hyperparameters
 from digits.store import RECORD_FILE, ModelStore, StoreError
-from digits.training import TrainingJob
+from digits.tasks import TrainTask
 
 
 def test_a_model_that_cannot_be_saved_is_kept_for_download(sample: Mnist, tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("")
     store = ModelStore(blocker / "models", builtin=None)  # every write fails, as on a full or read-only disk
-    job = TrainingJob(default_hyperparameters("mlp", epochs=1), "doomed", load_sample, store).start()
+    job = LocalJob(TrainTask(default_hyperparameters("mlp", epochs=1), "doomed", load_sample), store).start()
     assert job.wait(120)
     snapshot = job.snapshot()
     assert snapshot.status == "unsaved" and "Cannot write" in (snapshot.error or "")

@@ -11,9 +11,12 @@ import pytest
 
 from conftest import load_sample, tiny_split
 from digits.data import Mnist, load_npz
+from digits.engine_local import LocalEngine, LocalJob
+from digits.jobs import AlreadyTraining, JobRegistry, JobStatus
 from digits.models import build_model, default_hyperparameters
 from digits.store import ModelStore
-from digits.training import AlreadyTraining, JobRegistry, TrainingJob, make_recorder, new_metrics, train
+from digits.tasks import TrainTask
+from digits.training import diverged, make_recorder, new_metrics, train
 
 
 def test_one_epoch_lowers_the_loss_and_records_every_batch(sample: Mnist) -> None:
@@ -52,18 +55,22 @@ def test_stop_ends_after_the_current_batch_and_keeps_the_model(sample: Mnist) ->
 
 @pytest.mark.parametrize("bad_loss", [float("nan"), float("inf")])
 def test_nan_or_infinite_loss_stops_training_as_diverged(bad_loss: float) -> None:
-    # Keras clips probabilities in its loss, so a real run rarely reaches NaN on demand;
-    # drive the recorder with the logs Keras would hand it when the weights blow up.
+    # Keras clips probabilities in its loss, so a real run rarely reaches NaN on demand; drive the
+    # callbacks train() uses (the recorder, then TerminateOnNaN) with the logs Keras would hand them.
+    import keras
+
     hp = default_hyperparameters("mlp", epochs=3, batch_size=50)
     metrics = new_metrics(hp, 900)
-    recorder = make_recorder(metrics, threading.Lock(), threading.Event(), hp.batch_size)
-    recorder.set_model(build_model(hp, metrics.steps_per_epoch))
-    recorder.on_train_begin()
-    recorder.on_epoch_begin(0)
-    recorder.on_train_batch_end(0, {"loss": 2.3, "accuracy": 0.1})
-    assert not recorder.diverged and not recorder.model.stop_training
-    recorder.on_train_batch_end(1, {"loss": bad_loss, "accuracy": 0.1})
-    assert recorder.diverged and recorder.model.stop_training
+    model = build_model(hp, metrics.steps_per_epoch)
+    callbacks = keras.callbacks.CallbackList(
+        [make_recorder(metrics, threading.Lock(), threading.Event(), hp.batch_size),
+         keras.callbacks.TerminateOnNaN()], model=model)
+    callbacks.on_train_begin()
+    callbacks.on_epoch_begin(0)
+    callbacks.on_train_batch_end(0, {"loss": 2.3, "accuracy": 0.1})
+    assert not diverged(metrics) and not model.stop_training
+    callbacks.on_train_batch_end(1, {"loss": bad_loss, "accuracy": 0.1})
+    assert diverged(metrics) and model.stop_training
 
 
 def test_same_seed_same_run(sample: Mnist) -> None:
@@ -81,7 +88,7 @@ def test_augmented_training_runs(sample: Mnist) -> None:
 
 def test_job_trains_tests_and_saves(sample: Mnist, isolated_store) -> None:
     store = ModelStore()
-    job = TrainingJob(default_hyperparameters("mlp", epochs=2, batch_size=100), "job-run", load_sample, store)
+    job = LocalJob(TrainTask(default_hyperparameters("mlp", epochs=2, batch_size=100), "job-run", load_sample), store)
     assert job.snapshot().status == "waiting"
     job.start()
     assert job.wait(120)
@@ -90,10 +97,12 @@ def test_job_trains_tests_and_saves(sample: Mnist, isolated_store) -> None:
     assert snapshot.record is not None and snapshot.record.test["count"] == 500
     assert snapshot.metrics is not None and len(snapshot.metrics.epoch_loss) == 2
     assert store.record("job-run").test == snapshot.record.test
+    assert snapshot.record.engine["name"] == "local" and snapshot.status is JobStatus.FINISHED
 
 
 def test_job_reports_errors_instead_of_losing_them(tmp_path: Path) -> None:
-    job = TrainingJob(default_hyperparameters("mlp"), "x", functools.partial(load_npz, tmp_path / "gone.npz")).start()
+    task = TrainTask(default_hyperparameters("mlp"), "x", functools.partial(load_npz, tmp_path / "gone.npz"))
+    job = LocalJob(task).start()
     assert job.wait(60)
     snapshot = job.snapshot()
     assert snapshot.status == "failed" and snapshot.done
@@ -101,7 +110,7 @@ def test_job_reports_errors_instead_of_losing_them(tmp_path: Path) -> None:
 
 
 def test_job_trains_in_a_process_of_its_own_at_lower_priority() -> None:
-    job = TrainingJob(default_hyperparameters("mlp", epochs=30), "background", load_sample).start()
+    job = LocalJob(TrainTask(default_hyperparameters("mlp", epochs=30), "background", load_sample)).start()
     try:
         deadline = time.monotonic() + 60
         while job.snapshot().status != "training" and time.monotonic() < deadline:
@@ -119,7 +128,7 @@ def test_job_trains_in_a_process_of_its_own_at_lower_priority() -> None:
 def test_job_waiting_for_a_slot_can_be_cancelled(sample: Mnist) -> None:
     slots = threading.BoundedSemaphore(1)
     slots.acquire()  # someone else is training
-    job = TrainingJob(default_hyperparameters("mlp"), "queued", load_sample, slots=slots).start()
+    job = LocalJob(TrainTask(default_hyperparameters("mlp"), "queued", load_sample), slots=slots).start()
     assert not job.wait(0.5)
     assert job.snapshot().status == "waiting"
     job.stop()
@@ -130,11 +139,15 @@ def test_job_waiting_for_a_slot_can_be_cancelled(sample: Mnist) -> None:
 
 
 def test_registry_refuses_a_second_run_per_session_and_caps_the_server(sample: Mnist) -> None:
-    registry = JobRegistry(max_running=1)
-    first = registry.submit("alice", default_hyperparameters("mlp", epochs=30), "a", load_sample, None)
+    registry = JobRegistry(LocalEngine(max_running=1))
+
+    def task(name: str, **settings: int) -> TrainTask:
+        return TrainTask(default_hyperparameters("mlp", **settings), name, load_sample)
+
+    first = registry.submit("alice", task("a", epochs=30), None)
     with pytest.raises(AlreadyTraining):
-        registry.submit("alice", default_hyperparameters("mlp"), "again", load_sample, None)
-    second = registry.submit("bob", default_hyperparameters("mlp", epochs=1), "b", load_sample, None)
+        registry.submit("alice", task("again"), None)
+    second = registry.submit("bob", task("b", epochs=1), None)
     time.sleep(1.0)
     assert second.snapshot().status == "waiting"  # the one slot is alice's
     assert registry.get(first.job_id) is first and registry.get("nope") is None
@@ -142,5 +155,5 @@ def test_registry_refuses_a_second_run_per_session_and_caps_the_server(sample: M
     assert first.wait(60) and second.wait(120)
     assert first.snapshot().status == "stopped" and second.snapshot().status == "finished"
     # Once alice's run ended she may start another.
-    third = registry.submit("alice", default_hyperparameters("mlp", epochs=1), "c", load_sample, None)
+    third = registry.submit("alice", task("c", epochs=1), None)
     assert third.wait(120)

@@ -15,8 +15,8 @@ import numpy as np
 import streamlit as st
 
 from digits.data import IMAGE_SIZE, DataError, Mnist, load_mnist
+from digits.jobs import Job, JobRegistry, engine_from_environment
 from digits.store import DEFAULT_RUN, ModelStore, StoredRun, StoreError
-from digits.training import JobRegistry, TrainingJob
 from ui import server
 
 if TYPE_CHECKING:
@@ -113,14 +113,14 @@ def forget_run(name: str) -> None:
 @st.cache_resource
 def job_registry() -> JobRegistry:
     """One registry per server, shared by every session, so jobs outlive reruns and refreshes."""
-    return JobRegistry(max_running=int(os.environ.get(MAX_JOBS_ENV) or 2))
+    return JobRegistry(engine_from_environment(max_running=int(os.environ.get(MAX_JOBS_ENV) or 2)))
 
 
 def session_owner() -> str:
     return st.session_state.setdefault("session_owner", uuid.uuid4().hex)
 
 
-def current_job() -> TrainingJob | None:
+def current_job() -> Job | None:
     """This session's training job, found again through the URL after a browser refresh."""
     job_id = st.session_state.get(JOB_KEY) or st.query_params.get("job")
     job = job_registry().get(job_id) if job_id else None
@@ -131,7 +131,7 @@ def current_job() -> TrainingJob | None:
     return job
 
 
-def remember_job(job: TrainingJob) -> None:
+def remember_job(job: Job) -> None:
     """Make ``job`` this session's run. (current_job() puts it in the address: set from a callback, as
     the Start button does, the address in the browser did not change.)"""
     st.session_state[JOB_KEY] = job.job_id

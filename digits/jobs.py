@@ -1,0 +1,370 @@
+"""Runs in the background: a job runs one *task* on an engine, and pages and the CLI watch it.
+
+A task (see digits.tasks) is a small picklable object whose ``run(report, stop_event)`` does the work
+wherever the engine puts it, reports what happens as typed messages, and returns a TaskResult holding
+the model as the bytes of a .keras file. The job, in the app's own process, keeps the latest state for
+``snapshot()`` and saves the model in the app's own store, so no engine needs a shared filesystem.
+
+Engines: digits.engine_local (a process of its own per run, the default) and digits.engine_ray (a Ray
+cluster, chosen by DIGITS_RAY_ADDRESS).
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import os
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Protocol
+
+from digits.models import Hyperparameters
+from digits.store import StoreError
+from digits.training import Metrics, MetricsUpdate
+
+if TYPE_CHECKING:
+    from digits.store import ModelStore, RunRecord
+
+RAY_ADDRESS_ENV = "DIGITS_RAY_ADDRESS"
+
+
+class JobStatus(StrEnum):
+    """A job's life: waiting -> loading -> training -> (stopping) -> saving -> one of the final statuses.
+    A StrEnum, so a status compares equal to its plain name ("training") and pickles as one."""
+
+    WAITING = "waiting"
+    LOADING = "loading"
+    TRAINING = "training"
+    STOPPING = "stopping"
+    SAVING = "saving"
+    FINISHED = "finished"
+    STOPPED = "stopped"
+    DIVERGED = "diverged"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    UNSAVED = "unsaved"
+
+    @property
+    def final(self) -> bool:
+        return self in FINAL_STATUSES
+
+    @property
+    def text(self) -> str:
+        return STATUS_TEXT[self]
+
+
+FINAL_STATUSES = frozenset({JobStatus.FINISHED, JobStatus.STOPPED, JobStatus.DIVERGED, JobStatus.FAILED,
+                            JobStatus.CANCELLED, JobStatus.UNSAVED})
+
+STATUS_TEXT = {
+    JobStatus.WAITING: "Waiting for a free training slot",
+    JobStatus.LOADING: "Starting up and loading the MNIST digits",
+    JobStatus.TRAINING: "Training",
+    JobStatus.STOPPING: "Stopping after the current batch",
+    JobStatus.SAVING: "Testing and saving the model",
+    JobStatus.FINISHED: "Finished",
+    JobStatus.STOPPED: "Stopped early; the model trained so far was kept",
+    JobStatus.DIVERGED: (
+        "Training went wrong: the loss became infinite or not a number, so the model learned nothing "
+        "useful. This usually means the learning rate is too high; try one ten times smaller."
+    ),
+    JobStatus.FAILED: "Training failed with an error",
+    JobStatus.CANCELLED: "Cancelled before it started",
+    JobStatus.UNSAVED: "Trained and tested, but the model could not be saved",
+}
+
+LOST_MACHINE = "the machine training it was lost"
+
+
+# Messages from a running task to its job, in the order a task sends them.
+@dataclass(frozen=True)
+class Started:
+    """The data are loaded and training begins: the empty Metrics it will fill."""
+
+    metrics: Metrics
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What training recorded since the last Progress."""
+
+    update: MetricsUpdate
+
+
+@dataclass(frozen=True)
+class Saving:
+    """Training ended; testing and packing the model."""
+
+
+TaskMessage = Started | Progress | Saving
+
+
+@dataclass(frozen=True)
+class StopRequest:
+    """From the job to its running task: stop after the current batch."""
+
+
+@dataclass(frozen=True)
+class TaskResult:
+    """What a task returns: its final status, the run record and model file when it produced a model
+    (not yet saved: the job saves it), or the error that ended it."""
+
+    status: JobStatus
+    record: RunRecord | None = None
+    model_file: bytes | None = None
+    error: str | None = None
+
+
+def failure(error: BaseException) -> TaskResult:
+    return TaskResult(JobStatus.FAILED, error=f"{type(error).__name__}: {error}")
+
+
+class Task(Protocol):
+    """Work an engine can run: a picklable frozen dataclass, with the settings a page shows while it runs and
+    ``load_data``, which it calls for its data (an engine may swap in data it has already shipped)."""
+
+    name: str
+    hp: Hyperparameters
+    load_data: Callable[[], Any]
+
+    def run(self, report: Callable[[TaskMessage], None], stop_event: threading.Event) -> TaskResult: ...
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A consistent copy of a job's state for display."""
+
+    job_id: str
+    name: str
+    hp: Hyperparameters
+    status: JobStatus
+    metrics: Metrics | None
+    error: str | None
+    record: RunRecord | None
+    created: float
+    engine: dict[str, Any]
+
+    @property
+    def done(self) -> bool:
+        return self.status.final
+
+    @property
+    def status_text(self) -> str:
+        return self.status.text
+
+
+class Job:
+    """One task run by an engine, watched by a thread of this process. Engines subclass it and provide
+    ``_execute`` (run the task elsewhere, pass each message it sends to ``_receive``, return its result)
+    and ``_request_stop`` (tell the running task to stop).
+
+    ``slots`` (a semaphore shared by the engine's jobs) caps how many run at once; a job waiting for one
+    can be cancelled. ``stop()`` ends training after the current batch, and the model trained so far is
+    still tested and saved. A model that cannot be saved stays in ``model_file`` for a download.
+    """
+
+    def __init__(self, task: Task, store: ModelStore | None = None, slots: threading.Semaphore | None = None,
+                 job_id: str = "") -> None:
+        self.task = task
+        self.name = task.name
+        self.job_id = job_id or task.name
+        self._store = store
+        self._slots = slots
+        self._lock = threading.Lock()
+        self._stop_event = threading.Event()
+        self._status = JobStatus.WAITING
+        self._has_slot = False
+        self._metrics: Metrics | None = None
+        self._error: str | None = None
+        self._record: RunRecord | None = None
+        self._created = time.time()
+        self._engine: dict[str, Any] = {"name": "local", "address": None, "node_id": None}
+        self.model_file: bytes | None = None  # of a model that could not be saved, or when there is no store
+        self._thread = threading.Thread(target=self._run, name=f"job-{self.job_id}", daemon=True)
+
+    def start(self) -> Job:
+        # Take a free slot at once, so a run that need not wait is never shown as waiting.
+        self._has_slot = self._slots is None or self._slots.acquire(blocking=False)
+        if self._has_slot:
+            self._status = self.status_with_a_slot
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop after the current batch (or cancel, if still waiting for a slot)."""
+        self._stop_event.set()
+        with self._lock:
+            if self._status in (JobStatus.LOADING, JobStatus.TRAINING):
+                self._status = JobStatus.STOPPING
+            self._request_stop()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def snapshot(self, with_metrics: bool = True) -> Snapshot:
+        """A copy of the job's state; ``with_metrics=False`` skips copying the recorded curves, for
+        callers on a hot path that only need the status."""
+        with self._lock:
+            return Snapshot(
+                job_id=self.job_id,
+                name=self.name,
+                hp=self.task.hp,
+                status=self._status,
+                metrics=copy.deepcopy(self._metrics) if with_metrics else None,
+                error=self._error,
+                record=self._record,
+                created=self._created,
+                engine=dict(self._engine),
+            )
+
+    @property
+    def stop_requested(self) -> bool:
+        return self._stop_event.is_set()
+
+    # Once it has a slot a job is loading; a Ray job is still waiting until the cluster places it.
+    status_with_a_slot = JobStatus.LOADING
+
+    def _execute(self) -> TaskResult:
+        raise NotImplementedError
+
+    def _request_stop(self) -> None:
+        """Called under the job's lock once stop() is asked for; the running task must hear of it."""
+
+    def _set_status(self, status: JobStatus) -> None:
+        with self._lock:
+            self._status = JobStatus.STOPPING if self._stop_event.is_set() and not status.final else status
+
+    def _set_engine(self, **engine: Any) -> None:
+        with self._lock:
+            self._engine.update(engine)
+
+    def _acquire_slot(self) -> bool:
+        if self._has_slot or self._slots is None:
+            return True
+        while not self._stop_event.is_set():
+            if self._slots.acquire(timeout=0.2):
+                return True
+        return False
+
+    def _run(self) -> None:
+        if not self._acquire_slot():
+            self._set_status(JobStatus.CANCELLED)
+            return
+        self._set_status(self.status_with_a_slot)
+        try:
+            self._finish(self._execute())
+        except Exception as error:  # The thread is the last place that can catch it: show it, never lose it.
+            traceback.print_exc()
+            self._finish(failure(error))
+        finally:
+            if self._slots is not None:
+                self._slots.release()
+
+    def _receive(self, message: TaskMessage) -> None:
+        """Take one message from the running task."""
+        with self._lock:
+            if isinstance(message, Started):
+                self._metrics = message.metrics
+                if self._status != JobStatus.STOPPING:
+                    self._status = JobStatus.TRAINING
+            elif isinstance(message, Progress) and self._metrics is not None:
+                self._metrics.apply(message.update)
+            elif isinstance(message, Saving):
+                self._status = JobStatus.SAVING
+
+    def _finish(self, result: TaskResult) -> None:
+        """Save what the task produced in this process's store, then show its final state."""
+        status, record, error, model_file = result.status, result.record, result.error, result.model_file
+        if record is not None:
+            record = dataclasses.replace(record, engine=self.snapshot(with_metrics=False).engine)
+        if record is not None and model_file is not None and self._store is not None:
+            try:
+                record, model_file = self._store.save_file(model_file, record), None
+            except StoreError as save_error:  # e.g. a full disk: keep the model so it can still be downloaded
+                status, error = JobStatus.UNSAVED, str(save_error)
+        self.model_file = model_file
+        with self._lock:
+            self._status, self._record, self._error = status, record, error
+
+
+class Engine(Protocol):
+    """Where jobs run: ``job(task, store, job_id)`` makes a job (not yet started)."""
+
+    name: str
+
+    @property
+    def max_running(self) -> int: ...
+
+    def job(self, task: Task, store: ModelStore | None, job_id: str = "") -> Job: ...
+
+
+def engine_from_environment(max_running: int = 2) -> Engine:
+    """Ray when DIGITS_RAY_ADDRESS names a cluster, else a process per run on this machine, ``max_running``
+    at a time."""
+    address = os.environ.get(RAY_ADDRESS_ENV)
+    if address:
+        from digits.engine_ray import RayEngine
+
+        return RayEngine(address)
+    from digits.engine_local import LocalEngine
+
+    return LocalEngine(max_running)
+
+
+class AlreadyTraining(Exception):
+    """This session already has a run in progress; one at a time (or one race at a time)."""
+
+
+class JobRegistry:
+    """All jobs of one server, each owned by one browser session, run by one engine.
+
+    Past the engine's capacity jobs wait (status "waiting") and can be cancelled. Finished jobs are
+    kept so a refreshed page can still show their curves.
+    """
+
+    def __init__(self, engine: Engine | None = None, keep_finished: int = 50) -> None:
+        self.engine = engine or engine_from_environment()
+        self._jobs: dict[str, Job] = {}
+        self._owners: dict[str, str] = {}
+        self._keep_finished = keep_finished
+        self._lock = threading.Lock()
+
+    @property
+    def max_running(self) -> int:
+        return self.engine.max_running
+
+    def submit(self, owner: str, task: Task, store: ModelStore | None) -> Job:
+        """Start a job for ``owner``; AlreadyTraining if that owner has one that has not ended."""
+        return self.submit_all(owner, [task], store)[0]
+
+    def submit_all(self, owner: str, tasks: Sequence[Task], store: ModelStore | None) -> list[Job]:
+        """Start jobs for ``owner`` all together (a race of settings): they queue past the engine's capacity.
+        AlreadyTraining if that owner has a job that has not ended."""
+        with self._lock:
+            for job_id, job_owner in self._owners.items():
+                if job_owner == owner and not self._jobs[job_id].snapshot(with_metrics=False).done:
+                    raise AlreadyTraining(
+                        f"A training run ({self._jobs[job_id].name}) is still going; stop it or wait for it to end."
+                    )
+            jobs = [self.engine.job(task, store, job_id=f"{task.name}-{uuid.uuid4().hex[:8]}") for task in tasks]
+            for job in jobs:
+                self._jobs[job.job_id] = job
+                self._owners[job.job_id] = owner
+            self._forget_old_jobs()
+        return [job.start() for job in jobs]
+
+    def get(self, job_id: str) -> Job | None:
+        with self._lock:
+            return self._jobs.get(job_id)
+
+    def _forget_old_jobs(self) -> None:
+        finished = [job_id for job_id, job in self._jobs.items() if job.snapshot(with_metrics=False).done]
+        for job_id in finished[: max(len(finished) - self._keep_finished, 0)]:
+            del self._jobs[job_id]
+            del self._owners[job_id]

@@ -1,0 +1,47 @@
+"""Tasks an engine runs (see digits.jobs.Task): small picklable dataclasses whose ``run`` does the work.
+
+TrainTask is the app's first: load the digits, train with live figures, test, pack the model.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from digits.data import Mnist
+from digits.jobs import JobStatus, Progress, Saving, Started, TaskMessage, TaskResult
+from digits.models import Hyperparameters
+
+
+@dataclass(frozen=True)
+class TrainTask:
+    """Load -> train -> test -> the model as bytes, for the job to save.
+
+    ``load_data`` runs wherever the task runs, so it must be picklable (a module-level function such as
+    digits.data.load_mnist, or a functools.partial of one).
+    """
+
+    hp: Hyperparameters
+    name: str
+    load_data: Callable[[], Mnist]
+
+    def run(self, report: Callable[[TaskMessage], None], stop_event: threading.Event) -> TaskResult:
+        from digits.evaluation import evaluate
+        from digits.store import model_file_bytes, new_run_record
+        from digits.training import make_reporter, new_metrics, train, training_count
+
+        data = self.load_data()
+        metrics = new_metrics(self.hp, training_count(data, self.hp.validation_split))
+        report(Started(copy.deepcopy(metrics)))
+        lock = threading.Lock()
+        reporter = make_reporter(metrics, lock, lambda update: report(Progress(update)))
+        outcome = train(self.hp, data, metrics, lock, stop_event, callbacks=[reporter])
+        if outcome.status == JobStatus.DIVERGED:
+            return TaskResult(JobStatus.DIVERGED)
+        report(Saving())
+        test = evaluate(outcome.model, data.x_test, data.y_test)
+        record = new_run_record(name=self.name, hp=self.hp, history=metrics.history(), test=test.summary(),
+                                seconds=outcome.seconds, data=data, status=outcome.status)
+        return TaskResult(JobStatus(outcome.status), record, model_file_bytes(outcome.model))
