@@ -10,6 +10,7 @@ confidence on everyone else's digits is what a naive fine-tune loses.
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import re
@@ -18,20 +19,24 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from digits.data import IMAGE_SIZE, Mnist, normalise
+from digits.default_model import split_by_writer
+from digits.drawn import DrawnDigit
+from digits.evaluation import DrawnSet, evaluate, render_drawn_set, score_drawn
+from digits.models import Hyperparameters
 from digits.preprocess import preprocess_canvas
-from digits.training import Metrics, make_recorder
+from digits.store import ModelStore, RunRecord, new_run_record
+from digits.training import Metrics, diverged, make_recorder
 
 if TYPE_CHECKING:
     import keras
 
-    from digits.drawn import DrawnDigit
-    from digits.store import ModelStore, RunRecord
+    from digits.jobs import TaskMessage, TaskResult
 
 MIN_DRAWINGS = 10  # fewer teach nothing that lasts, and say nothing about the person
 # Measuring needs drawings the model never learned from: with at least this many of a digit, one of each
@@ -41,6 +46,8 @@ HOLD_OUT_SHARE = 0.2
 REPLAY_MNIST = 6000  # MNIST training digits replayed per teaching
 REPLAY_DRAWN_COPIES = 2  # renderings of each replayed pen-drawn digit
 AMBIGUOUS = 0.9  # a digit changed into the person's style that the model reads as another this surely is left out
+# Pen-drawn digits by other people: part replayed while teaching, part a yardstick for everyone else's digits.
+SHIPPED_DRAWN = Path(__file__).resolve().parent.parent / "assets" / "drawn" / "unipen_digits_1000.json.gz"
 _TAUGHT_SUFFIX = re.compile(r"-taught-\d+$")
 
 
@@ -154,6 +161,17 @@ def replay_digits(data: Mnist, drawn: Sequence[DrawnDigit] = (), seed: int = 0) 
     return np.concatenate(images), np.concatenate(labels).astype(np.uint8)
 
 
+def other_peoples_digits() -> list[DrawnDigit]:
+    """The shipped pen-drawn digits, else $DIGITS_DRAWN_DATA's; [] when neither can be read (teaching then
+    replays MNIST alone and cannot say how other people's drawings fare)."""
+    from digits.drawn import DrawnDataError, load_drawn_digits
+
+    try:
+        return load_drawn_digits(SHIPPED_DRAWN if SHIPPED_DRAWN.is_file() else None)
+    except DrawnDataError:
+        return []
+
+
 def copy_model(model: keras.Model) -> keras.Model:
     """A fresh copy with the same weights, so the original stays as it was."""
     copied = type(model).from_config(model.get_config())
@@ -173,24 +191,27 @@ def _choose_learners(model: keras.Model, learn: str) -> None:
             layer.trainable = False
 
 
-@dataclass
-class TeachOutcome:
-    model: keras.Model
-    status: str  # "finished", "stopped" or "diverged"
-    seconds: float
+@dataclass(frozen=True)
+class Lesson:
+    """What a model is taught: images, soft targets, and the styles found in the person's drawings."""
+
+    images: np.ndarray  # (N, 28, 28) floats in 0..1
+    targets: np.ndarray  # (N, outputs) probabilities
     styles: dict[int, str]  # digits the person writes as a simple change of everyone's: mirrored, slanted...
 
 
-def teaching_set(
+def prepare_lesson(
     model: keras.Model, drawings: Drawings, replay: tuple[np.ndarray, np.ndarray], settings: TeachSettings
-) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
-    """Images, soft targets and the styles found: each drawing ``copies`` times with its label; replayed
-    digits changed into the person's style (digits/styles.py) with their labels; the replayed digits as they
-    are with the model's own answers (where the model got one wrong, its label instead)."""
+) -> Lesson:
+    """Each drawing ``copies`` times with its label; replayed digits changed into the person's style
+    (digits/styles.py) with their labels; the replayed digits as they are with the model's own answers
+    (where the model got one wrong, its label instead)."""
     from digits.evaluation import predict_probabilities
     from digits.predict import make_predictor
     from digits.styles import infer_styles, styled_examples
 
+    if len(drawings) == 0:
+        raise TeachError("There are no drawings to teach.")
     outputs = model.output_shape[-1]
     replay_images, replay_labels = replay
     styles = infer_styles(make_predictor(model), drawings.images, drawings.labels) \
@@ -200,8 +221,7 @@ def teaching_set(
     if len(styled_labels):
         # A changed digit that the model already reads as another digit (a mirrored 5 can look like someone's
         # 2) would teach it to misread that other digit: leave those out.
-        taken = predict_probabilities(model, styled_images)
-        others = taken.copy()
+        others = predict_probabilities(model, styled_images)
         others[np.arange(len(styled_labels)), styled_labels] = 0
         clear = others.max(axis=1) < AMBIGUOUS
         styled_images, styled_labels = styled_images[clear], styled_labels[clear]
@@ -211,36 +231,42 @@ def teaching_set(
     yours = np.eye(outputs, dtype=np.float32)[np.concatenate([np.repeat(drawings.labels, settings.copies),
                                                                styled_labels])]
     images = np.concatenate([np.repeat(drawings.images, settings.copies, axis=0), styled_images, replay_images])
-    return normalise(images), np.concatenate([yours, old.astype(np.float32)]), styles
+    return Lesson(normalise(images), np.concatenate([yours, old.astype(np.float32)]), styles)
 
 
-def new_teach_metrics(settings: TeachSettings, examples: int) -> Metrics:
+def new_teach_metrics(settings: TeachSettings, lesson: Lesson) -> Metrics:
+    examples = len(lesson.targets)
     steps = math.ceil(examples / settings.batch_size)
     return Metrics(epochs=settings.epochs, steps_per_epoch=steps, total_examples=examples * settings.epochs)
 
 
+@dataclass
+class TeachOutcome:
+    model: keras.Model
+    status: str  # "finished", "stopped" or "diverged"
+    seconds: float
+
+
 def teach(
     model: keras.Model,
-    drawings: Drawings,
-    replay: tuple[np.ndarray, np.ndarray],
+    lesson: Lesson,
     settings: TeachSettings = TeachSettings(),
     metrics: Metrics | None = None,
     lock: threading.Lock | None = None,
     stop_event: threading.Event | None = None,
     callbacks: Sequence[keras.callbacks.Callback] = (),
 ) -> TeachOutcome:
-    """Fine-tune a copy of ``model`` on ``drawings`` and ``replay`` (see teaching_set), in this thread,
-    recording into ``metrics`` (make it with new_teach_metrics(settings, teaching_size(...)))."""
+    """Fine-tune a copy of ``model`` on ``lesson`` in this thread, recording into ``metrics``; ``stop_event``
+    stops it after the current batch, keeping what it has learned so far. The output layer stays as it is
+    (10 digits, or 11 with "not a digit")."""
     import keras
 
     from digits.augment import augmented_dataset
 
-    if len(drawings) == 0:
-        raise TeachError("There are no drawings to teach.")
-    x, targets, styles = teaching_set(model, drawings, replay, settings)
-    metrics = metrics or new_teach_metrics(settings, len(x))
+    metrics = metrics or new_teach_metrics(settings, lesson)
     stop_event = stop_event or threading.Event()
-    recorder = make_recorder(metrics, lock or threading.Lock(), stop_event, settings.batch_size)
+    every_callback = [make_recorder(metrics, lock or threading.Lock(), stop_event, settings.batch_size),
+                      keras.callbacks.TerminateOnNaN(), *callbacks]
     keras.utils.set_random_seed(settings.seed)
     student = copy_model(model)
     _choose_learners(student, settings.learn)
@@ -248,18 +274,20 @@ def teach(
     student.compile(optimizer=keras.optimizers.Adam(schedule), loss="categorical_crossentropy",
                     metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")])
     started = time.perf_counter()
-    student.fit(augmented_dataset(x, targets, settings.batch_size, settings.seed), epochs=settings.epochs,
-                shuffle=False, callbacks=[recorder, *callbacks], verbose=0)
+    student.fit(augmented_dataset(lesson.images, lesson.targets, settings.batch_size, settings.seed),
+                epochs=settings.epochs, shuffle=False, callbacks=every_callback, verbose=0)
     seconds = time.perf_counter() - started
     for layer in student.layers:
         layer.trainable = True  # saved as an ordinary model
-    status = "diverged" if recorder.diverged else "stopped" if stop_event.is_set() else "finished"
-    return TeachOutcome(student, status, seconds, styles)
+    status = "diverged" if diverged(metrics) else "stopped" if stop_event.is_set() else "finished"
+    return TeachOutcome(student, status, seconds)
 
 
-def teaching_size(drawings: Drawings, replay: tuple[np.ndarray, np.ndarray], settings: TeachSettings) -> int:
-    """Examples in one epoch of teaching."""
-    return len(drawings) * settings.copies + len(replay[1])
+def check_enough(drawings: Drawings) -> None:
+    """TeachError when there are too few drawings to teach anything that lasts."""
+    if len(drawings) < MIN_DRAWINGS:
+        raise TeachError(f"Only {len(drawings)} usable drawing(s): teaching needs at least {MIN_DRAWINGS}, "
+                         "ideally 3 or more of every digit.")
 
 
 def taught_name(store: ModelStore, source: str) -> str:
@@ -277,15 +305,104 @@ def learned_from_drawn(record: RunRecord) -> bool:
 
 
 def accuracy(probabilities: Callable[[np.ndarray], np.ndarray], images: np.ndarray, labels: np.ndarray) -> float:
-    """Share read right (over the digit outputs: an 11th "not a digit" answer counts as wrong)."""
+    """Share read right (an 11th "not a digit" answer counts as wrong)."""
     return float((probabilities(images).argmax(axis=1) == labels).mean())
 
 
-def taught_record(source: RunRecord, name: str, outcome: TeachOutcome, test: dict[str, Any], data: Mnist,
-                  taught: dict[str, Any], history: dict[str, list[float]]) -> RunRecord:
-    """The new run's record: the source model's settings, what it was taught, its MNIST test figures."""
-    from digits.store import new_run_record
+@dataclass(frozen=True)
+class Yardsticks:
+    """What "before" and "after" are measured on."""
 
-    record = new_run_record(name=name, hp=source.hp, history=history, test=test, seconds=outcome.seconds, data=data,
-                            status=outcome.status)
-    return replace(record, drawn=source.drawn, taught=taught)
+    yours: Drawings  # the person's held-out drawings, or (when too few to hold any out) the taught ones
+    held_out: bool
+    mnist: tuple[np.ndarray, np.ndarray]
+    other_people: DrawnSet | None  # pen-drawn digits by writers teaching never replays
+
+    def measure(self, model: keras.Model) -> dict[str, float]:
+        from digits.predict import make_predictor
+
+        probabilities = make_predictor(model)
+        figures = {"yours": accuracy(probabilities, self.yours.images, self.yours.labels),
+                   "mnist": accuracy(probabilities, *self.mnist)}
+        if self.other_people is not None:
+            figures["other_people"] = score_drawn(probabilities(self.other_people.images), self.other_people).accuracy
+        return figures
+
+
+def model_from_bytes(model_file: bytes) -> keras.Model:
+    """A model from the bytes of a .keras file (store.model_file_bytes), loaded in safe mode."""
+    import tempfile
+
+    import keras
+
+    from digits.store import MODEL_FILE
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / MODEL_FILE
+        path.write_bytes(model_file)
+        return keras.saving.load_model(path, compile=False, safe_mode=True)
+
+
+@dataclass(frozen=True)
+class TeachTask:
+    """A job's task (digits/jobs.py): teach a copy of a model one person's drawings, measure before and after,
+    and return the new model as bytes with its run record. Everything it needs travels with it (the model
+    file, the prepared drawings), so it runs wherever the engine puts it."""
+
+    name: str
+    hp: Hyperparameters  # the source model's, shown while it runs
+    load_data: Callable[[], Mnist]
+    source: RunRecord
+    model_file: bytes
+    drawings: Drawings
+    drawn: tuple[DrawnDigit, ...] = ()  # pen-drawn digits by other people (see replay_and_yardstick)
+    settings: TeachSettings = TeachSettings()
+
+    def run(self, report: Callable[[TaskMessage], None], stop_event: threading.Event) -> TaskResult:
+        from digits.jobs import JobStatus, Progress, Saving, Started, TaskResult
+        from digits.store import model_file_bytes
+        from digits.training import make_reporter
+
+        started = time.perf_counter()
+        data = self.load_data()
+        model = model_from_bytes(self.model_file)
+        taught, held_out = split_held_out(self.drawings, self.settings.seed)
+        replay_drawn, other_people = split_by_writer(list(self.drawn))
+        if not learned_from_drawn(self.source):
+            replay_drawn = []
+        yardsticks = Yardsticks(held_out or taught, held_out is not None, (data.x_test, data.y_test),
+                                render_drawn_set(other_people, seed=0) if other_people else None)
+        lesson = prepare_lesson(model, taught, replay_digits(data, replay_drawn, self.settings.seed), self.settings)
+        before = yardsticks.measure(model)
+        metrics = new_teach_metrics(self.settings, lesson)
+        report(Started(copy.deepcopy(metrics)))
+        lock = threading.Lock()
+        reporter = make_reporter(metrics, lock, lambda update: report(Progress(update)))
+        outcome = teach(model, lesson, self.settings, metrics, lock, stop_event, callbacks=[reporter])
+        if outcome.status == JobStatus.DIVERGED:
+            return TaskResult(JobStatus.DIVERGED)
+        report(Saving())
+        test = evaluate(outcome.model, data.x_test, data.y_test)
+        record = new_run_record(name=self.name, hp=self.hp, history=metrics.history(), test=test.summary(),
+                                seconds=time.perf_counter() - started, data=data, status=outcome.status)
+        record = replace(record, drawn=self.source.drawn, taught={
+            "from": self.source.name, "drawings": len(self.drawings), "taught_on": len(taught),
+            "measured_on": len(yardsticks.yours), "held_out": yardsticks.held_out,
+            "counts": self.drawings.counts(), "styles": {str(digit): style for digit, style in lesson.styles.items()},
+            "replayed_drawn": len(replay_drawn), "before": before, "after": yardsticks.measure(outcome.model),
+        })
+        return TaskResult(JobStatus(outcome.status), record, model_file_bytes(outcome.model))
+
+
+def teach_task(store: ModelStore, source: str, drawings: Drawings, load_data: Callable[[], Mnist],
+               drawn: Sequence[DrawnDigit] = (), name: str | None = None,
+               settings: TeachSettings = TeachSettings()) -> TeachTask:
+    """The task that teaches saved run ``source`` the ``drawings`` (TeachError when too few; StoreError when
+    the run cannot be loaded), to be saved as ``name`` (default: ``<source>-taught-<n>``)."""
+    from digits.store import model_file_bytes
+
+    check_enough(drawings)
+    record = store.record(source)
+    return TeachTask(name=name or taught_name(store, source), hp=record.hp, load_data=load_data, source=record,
+                     model_file=model_file_bytes(store.load(source)), drawings=drawings, drawn=tuple(drawn),
+                     settings=settings)
