@@ -252,7 +252,7 @@ def _figures(figures: dict[str, float]) -> str:
 
 
 def command_teach(args: argparse.Namespace, store: ModelStore) -> int:
-    from digits.teach import TeachError, other_peoples_digits, read_drawings, teach_task
+    from digits.teach import TeachError, check_enough, other_peoples_digits, read_drawings, teach_task
 
     if args.name and store.exists(args.name):
         raise UsageError(f"A run named {args.name!r} already exists; choose another --name or delete it first.")
@@ -260,6 +260,7 @@ def command_teach(args: argparse.Namespace, store: ModelStore) -> int:
         drawings = read_drawings(Path(args.drawings))
         for reason in drawings.skipped:
             print(f"skipped {reason}", file=sys.stderr)
+        check_enough(drawings)
         load_mnist()  # here first, so a data problem is reported before anything starts
         task = teach_task(store, args.model, drawings, load_mnist, other_peoples_digits(), args.name)
     except TeachError as error:

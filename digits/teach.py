@@ -44,7 +44,7 @@ MIN_DRAWINGS = 10  # fewer teach nothing that lasts, and say nothing about the p
 HOLD_OUT_MIN_PER_DIGIT = 6
 HOLD_OUT_SHARE = 0.2
 REPLAY_MNIST = 6000  # MNIST training digits replayed per teaching
-REPLAY_DRAWN_COPIES = 2  # renderings of each replayed pen-drawn digit
+REPLAY_DRAWN_COPIES = 1  # renderings of each replayed pen-drawn digit
 AMBIGUOUS = 0.9  # a digit changed into the person's style that the model reads as another this surely is left out
 # Pen-drawn digits by other people: part replayed while teaching, part a yardstick for everyone else's digits.
 SHIPPED_DRAWN = Path(__file__).resolve().parent.parent / "assets" / "drawn" / "unipen_digits_1000.json.gz"
@@ -318,12 +318,13 @@ class Yardsticks:
     mnist: tuple[np.ndarray, np.ndarray]
     other_people: DrawnSet | None  # pen-drawn digits by writers teaching never replays
 
-    def measure(self, model: keras.Model) -> dict[str, float]:
+    def measure(self, model: keras.Model, mnist: float | None = None) -> dict[str, float]:
+        """The model's figures; ``mnist``: its MNIST test accuracy when already known."""
         from digits.predict import make_predictor
 
         probabilities = make_predictor(model)
         figures = {"yours": accuracy(probabilities, self.yours.images, self.yours.labels),
-                   "mnist": accuracy(probabilities, *self.mnist)}
+                   "mnist": accuracy(probabilities, *self.mnist) if mnist is None else mnist}
         if self.other_people is not None:
             figures["other_people"] = score_drawn(probabilities(self.other_people.images), self.other_people).accuracy
         return figures
@@ -373,7 +374,8 @@ class TeachTask:
         yardsticks = Yardsticks(held_out or taught, held_out is not None, (data.x_test, data.y_test),
                                 render_drawn_set(other_people, seed=0) if other_people else None)
         lesson = prepare_lesson(model, taught, replay_digits(data, replay_drawn, self.settings.seed), self.settings)
-        before = yardsticks.measure(model)
+        known = self.source.test.get("count") == len(data.y_test)  # tested on these very digits: no need again
+        before = yardsticks.measure(model, self.source.test_accuracy if known else None)
         metrics = new_teach_metrics(self.settings, lesson)
         report(Started(copy.deepcopy(metrics)))
         lock = threading.Lock()
@@ -389,7 +391,8 @@ class TeachTask:
             "from": self.source.name, "drawings": len(self.drawings), "taught_on": len(taught),
             "measured_on": len(yardsticks.yours), "held_out": yardsticks.held_out,
             "counts": self.drawings.counts(), "styles": {str(digit): style for digit, style in lesson.styles.items()},
-            "replayed_drawn": len(replay_drawn), "before": before, "after": yardsticks.measure(outcome.model),
+            "replayed_drawn": len(replay_drawn), "before": before,
+            "after": yardsticks.measure(outcome.model, test.accuracy),
         })
         return TaskResult(JobStatus(outcome.status), record, model_file_bytes(outcome.model))
 
