@@ -5,10 +5,10 @@ import hashlib
 import streamlit as st
 
 from digits.charts import enlarge, probability_bars
-from digits.feedback import FeedbackError, default_drawings_dir, load_drawings, right_share, save_drawing
+from digits.feedback import FeedbackError, load_drawings, right_share, save_drawing
 from digits.predict import Reading, read_digits
 from digits.preprocess import preprocess_canvas
-from ui import canvas, state
+from ui import canvas, state, teach_view
 
 st.title("Draw a digit", anchor=False)
 st.caption(
@@ -39,6 +39,7 @@ canvas_col, result_col = st.columns([1, 1.25], gap="large")
 with canvas_col:
     rgba = canvas.drawing_canvas(key=f"draw_canvas_{st.session_state.draw_canvas_version}")
     st.button("Clear", on_click=clear_canvas, key="draw_clear", icon=":material/ink_eraser:")
+    teach_view.quick_round(rgba, run.name, clear_canvas)
 
 digit_images = preprocess_canvas(rgba) if rgba is not None else []
 reading: Reading | None = read_digits(state.predictor(run), digit_images)
@@ -86,7 +87,7 @@ if reading is not None and rgba is not None:
             answer = truth.strip()
         if answer is not None:
             try:
-                save_drawing(default_drawings_dir(), rgba, answer, reading.text, run.name)
+                save_drawing(teach_view.drawings_dir(), rgba, answer, reading.text, run.name)
             except FeedbackError as error:
                 st.error(str(error))
             else:
@@ -95,10 +96,12 @@ if reading is not None and rgba is not None:
                 st.session_state.draw_feedback_for = drawing_id
                 st.rerun()
 
+teach_view.teach_section(run)
+
 right, total = st.session_state.draw_session_right
 if total:
-    saved_right, saved_total = right_share(load_drawings(default_drawings_dir()), run.name)
+    saved_right, saved_total = right_share(load_drawings(teach_view.drawings_dir()), run.name)
     st.caption(
         f"Right on your drawings: **{right} of {total}** this visit; {saved_right} of {saved_total} "
-        f"drawings saved on this server for {run.name}."
+        f"drawings saved for {run.name}."
     )
