@@ -25,6 +25,13 @@ KEEP_KEY = "teach_keep_on_server"
 JOB_KEY = "teach_job_id"
 SESSIONS_FOLDER = "sessions"  # inside the drawings folder: one folder per browser session, read by it alone
 ROUND_KEY = "teach_round"  # the digits still to draw in the quick round, next first
+STATUS_TEXT = {  # the job's own words are about training
+    "waiting": "Waiting for a free slot (other people are training)",
+    "loading": "Getting ready: reading your drawings and the digits it must not forget",
+    "training": "Teaching",
+    "stopping": "Stopping after the current batch",
+    "saving": "Measuring before and after, and saving the new model",
+}
 FIGURE_NAMES = {"yours": "Your drawings", "other_people": "Other people's drawings", "mnist": "MNIST test digits"}
 
 
@@ -135,7 +142,7 @@ def _live_progress(job: Job) -> None:
         st.rerun()
     metrics = snapshot.metrics
     progress = metrics.progress if metrics is not None else 0.0
-    st.progress(progress, text=f"{snapshot.status_text}: {progress:.0%}")
+    st.progress(progress, text=f"{STATUS_TEXT.get(snapshot.status, snapshot.status_text)}: {progress:.0%}")
     st.button("Stop", key="teach_stop", on_click=job.stop, help="Stop now and keep what it has learned so far.")
 
 
