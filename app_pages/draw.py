@@ -5,10 +5,10 @@ import hashlib
 import streamlit as st
 
 from digits.charts import enlarge, probability_bars
-from digits.feedback import FeedbackError, default_drawings_dir, load_drawings, right_share, save_drawing
+from digits.feedback import FeedbackError, load_drawings, right_share, save_drawing
 from digits.predict import Reading, read_digits
 from digits.preprocess import preprocess_canvas
-from ui import canvas, explain_view, state
+from ui import canvas, explain_view, state, teach_view
 
 st.title("Draw a digit", anchor=False)
 st.caption(
@@ -27,10 +27,19 @@ if model is None:
 st.caption(f"Reading with **{run.name}**. Choose another model in the sidebar.")
 
 st.session_state.setdefault("draw_session_right", [0, 0])  # right, total: this visit's drawings
+st.session_state.setdefault("draw_canvas_version", 0)
+
+
+def fresh_canvas() -> None:
+    # Once the app has saved the drawing itself (the quick round), a new key gives an empty canvas. The Clear
+    # button empties the canvas in the browser instead: a person may start the next stroke at once.
+    st.session_state.draw_canvas_version += 1
+
 
 canvas_col, result_col = st.columns([1, 1.25], gap="large")
 with canvas_col:
-    rgba = canvas.drawing_canvas(key="draw_canvas")
+    rgba = canvas.drawing_canvas(key=f"draw_canvas_{st.session_state.draw_canvas_version}")
+    teach_view.quick_round(rgba, run.name, fresh_canvas)
 
 digit_images = preprocess_canvas(rgba) if rgba is not None else []
 reading: Reading | None = read_digits(state.predictor(run), digit_images)
@@ -80,7 +89,7 @@ if reading is not None and rgba is not None:
             answer = truth.strip()
         if answer is not None:
             try:
-                save_drawing(default_drawings_dir(), rgba, answer, reading.text, run.name)
+                save_drawing(teach_view.drawings_dir(), rgba, answer, reading.text, run.name)
             except FeedbackError as error:
                 st.error(str(error))
             else:
@@ -89,10 +98,12 @@ if reading is not None and rgba is not None:
                 st.session_state.draw_feedback_for = drawing_id
                 st.rerun()
 
+teach_view.teach_section(run)
+
 right, total = st.session_state.draw_session_right
 if total:
-    saved_right, saved_total = right_share(load_drawings(default_drawings_dir()), run.name)
+    saved_right, saved_total = right_share(load_drawings(teach_view.drawings_dir()), run.name)
     st.caption(
         f"Right on your drawings: **{right} of {total}** this visit; {saved_right} of {saved_total} "
-        f"drawings saved on this server for {run.name}."
+        f"drawings saved for {run.name}."
     )

@@ -370,6 +370,56 @@ def command_build_default(args: argparse.Namespace, store: ModelStore) -> int:
     return EXIT_OK
 
 
+def _figures(figures: dict[str, float]) -> str:
+    names = {"yours": "your drawings", "other_people": "other people's drawings", "mnist": "MNIST test"}
+    return ", ".join(f"{names[key]} {value:.1%}" for key, value in figures.items())
+
+
+def command_teach(args: argparse.Namespace, store: ModelStore) -> int:
+    from digits.teach import TeachError, check_enough, other_peoples_digits, read_drawings, teach_task
+
+    if args.name and store.exists(args.name):
+        raise UsageError(f"A run named {args.name!r} already exists; choose another --name or delete it first.")
+    try:
+        drawings = read_drawings(Path(args.drawings))
+        for reason in drawings.skipped:
+            print(f"skipped {reason}", file=sys.stderr)
+        check_enough(drawings)
+        load_mnist()  # here first, so a data problem is reported before anything starts
+        task = teach_task(store, args.model, drawings, load_mnist, other_peoples_digits(), args.name)
+    except TeachError as error:
+        raise UsageError(str(error)) from error
+    print(f"Teaching {args.model!r} {len(drawings)} drawings (per digit: {drawings.counts()}) as {task.name!r}...",
+          file=sys.stderr)
+    job = engine_from_environment().job(task, store).start()
+    try:
+        while not job.wait(0.25):
+            if sys.stderr.isatty():
+                print("\r" + _progress_line(job.snapshot()).ljust(100), end="", file=sys.stderr, flush=True)
+    except KeyboardInterrupt:
+        print("\nStopping after the current batch; what it has learned so far will be saved.", file=sys.stderr)
+        job.stop()
+        job.wait()
+    snapshot = job.snapshot(with_metrics=False)
+    if snapshot.record is None:
+        print(f"\n{snapshot.status_text}.", file=sys.stderr)
+        if snapshot.error:
+            print(snapshot.error, file=sys.stderr)
+        return EXIT_FAILURE
+    record = snapshot.record
+    if args.json:
+        _print_json(record.to_dict())
+        return EXIT_OK
+    taught = record.taught
+    print(f"\nSaved run {record.name!r} ({snapshot.status_text.lower()}) in {record.training_seconds:.0f} s.")
+    if taught["styles"]:
+        print("It noticed you write " + ", ".join(f"{digit} {style}" for digit, style in taught["styles"].items()))
+    measured = (f"on {taught['measured_on']} of your drawings it did not learn from" if taught["held_out"] else
+                f"on the {taught['measured_on']} drawings it learned from (too few to hold some back for a fair test)")
+    print(f"Measured {measured}:\n  before: {_figures(taught['before'])}\n  after:  {_figures(taught['after'])}")
+    return EXIT_OK
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # argparse exits 2 on its own; keep its message short
         raise UsageError(f"{message}\nSee: {self.prog} --help")
@@ -426,6 +476,13 @@ def build_parser() -> argparse.ArgumentParser:
                          help="one JSON object per image: digit, confidence, the 28x28 input and saliency")
     explain.add_argument("--out", metavar="DIR", help="write each digit's heat map as a PNG into DIR")
     explain.add_argument("images", nargs="+", metavar="IMAGE")
+
+    teach = commands.add_parser("teach", help="teach a saved model your handwriting from saved drawings")
+    teach.add_argument("--model", required=True, help="name of the saved run to start from")
+    teach.add_argument("--drawings", required=True, help="folder of drawings saved by the Draw page (PNG + JSON)")
+    teach.add_argument("--name", help="name of the new run (default: MODEL-taught-N)")
+    teach.add_argument("--json", action="store_true", help="print the run record as one JSON object")
+
     build = commands.add_parser("build-default", help="train the model that ships in assets/default")
     build.add_argument("--drawn-data", help="UNIPEN digits file (default: $DIGITS_DRAWN_DATA)")
     build.add_argument("--epochs", type=int, help="override the recipe's epochs (for a quick trial)")
@@ -442,6 +499,7 @@ COMMANDS = {
     "predict": command_predict,
     "explain": command_explain,
     "build-default": command_build_default,
+    "teach": command_teach,
 }
 
 

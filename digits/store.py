@@ -56,6 +56,7 @@ class RunRecord:
     status: str = "finished"  # or "stopped" when stopped early
     versions: dict[str, str] = field(default_factory=dict)
     drawn: dict[str, Any] = field(default_factory=dict)  # figures on pen-drawn digits, where measured
+    taught: dict[str, Any] = field(default_factory=dict)  # a taught model: from, drawings, before, after
     # Where it trained: {"name": "local" | "ray", "address": the Ray cluster's, "node_id": the machine's}.
     engine: dict[str, Any] = field(default_factory=lambda: {"name": "local", "address": None, "node_id": None})
 

@@ -282,6 +282,7 @@ def test_draw_feedback_is_saved(sample: Mnist, monkeypatch: pytest.MonkeyPatch, 
     monkeypatch.setattr("ui.canvas.drawing_canvas",
                         canvas_returning(render_strokes([((500, 50), (500, 950))])))
     at = app("app_pages/draw.py", current_model=train_run(sample, "reader"))
+    at.toggle(key="teach_keep_on_server").set_value(True).run()  # else drawings stay with the session
     at.text_input(key="draw_truth").set_value("1").run()
     at.button(key="draw_save").click().run()
     assert not at.exception
