@@ -315,7 +315,7 @@ def _to_stroke_space(strokes: list[Points]) -> tuple[Stroke, ...]:
     scale = STROKE_SPACE / max((high - low).max(), 1e-6)
     offset = (STROKE_SPACE - (high - low) * scale) / 2
     return tuple(
-        tuple((int(round(x)), int(round(y))) for x, y in (_resample(stroke, MAX_POINTS) - low) * scale + offset)
+        tuple((round(x), round(y)) for x, y in (_resample(stroke, MAX_POINTS) - low) * scale + offset)
         for stroke in strokes
     )
 

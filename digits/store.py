@@ -55,6 +55,9 @@ class RunRecord:
     status: str = "finished"  # or "stopped" when stopped early
     versions: dict[str, str] = field(default_factory=dict)
     drawn: dict[str, Any] = field(default_factory=dict)  # figures on pen-drawn digits, where measured
+    # How it tells a digit from something else (digits.predict.Decision.to_dict()) and figures on non-digits;
+    # empty for runs saved before that existed.
+    not_a_digit: dict[str, Any] = field(default_factory=dict)
 
     @property
     def hp(self) -> Hyperparameters:
