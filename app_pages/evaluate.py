@@ -4,7 +4,7 @@ import streamlit as st
 
 from digits.charts import confusion_difference, confusion_heatmap, enlarge, per_class_bars
 from digits.store import StoredRun, StoreError
-from ui import drawn, state
+from ui import drawn, not_a_digit, state
 
 GALLERY_SIZE = 24
 ANY = "any"
@@ -52,6 +52,7 @@ loss_col.metric("Test loss", f"{result.loss:.4f}",
 wrong_col.metric("Mistakes", f"{result.wrong:,} of {result.count:,} wrong")
 
 drawn.drawn_digits_section(run)
+not_a_digit.non_digits_section(run)
 
 st.subheader("Which digits it confuses")
 st.caption(

@@ -11,14 +11,40 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from digits.drawn import Stroke, random_box, render_strokes
-from digits.predict import Decision, Outcome, ProbabilityFunction, Reading, outcome_of, to_predictions
+from digits.data import Mnist
+from digits.predict import (
+    Decision,
+    Outcome,
+    ProbabilityFunction,
+    Reading,
+    calibrate_threshold,
+    model_decision,
+    outcome_of,
+    to_predictions,
+)
 from digits.preprocess import PEN_WIDTH, preprocess_canvas
 
+if TYPE_CHECKING:
+    import keras
+
 Strokes = Sequence[Stroke]
+
+
+def calibrate_on_validation(model: keras.Model, data: Mnist, validation_split: float) -> Decision:
+    """The decision for a freshly trained model: 99% of its run's validation digits pass. With no validation
+    digits (a split of 0) nothing can be calibrated, and the model never says "not a digit"."""
+    from digits.evaluation import predict_probabilities
+    from digits.training import split_validation
+
+    x_validation = split_validation(data, validation_split)[2]
+    if not len(x_validation):
+        return model_decision(model)
+    return calibrate_threshold(predict_probabilities(model, x_validation))
 
 
 def draw_anywhere(strokes: Strokes, rng: np.random.Generator, pen_width: float = PEN_WIDTH) -> list[np.ndarray]:

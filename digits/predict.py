@@ -174,6 +174,11 @@ class Reading:
         return self.text if self.outcome is Outcome.DIGIT else None
 
     @property
+    def answer(self) -> str:
+        """The number read, or "not a digit" (as a person answers, digits.feedback.NOT_A_DIGIT)."""
+        return self.number if self.number is not None else Outcome.NOT_A_DIGIT.value
+
+    @property
     def closest(self) -> str:
         """The closest digits, even for parts not taken for digits."""
         return "".join(str(prediction.digit) for prediction in self.predictions)

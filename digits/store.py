@@ -106,6 +106,7 @@ def new_run_record(
     seconds: float,
     data: Mnist,
     status: str,
+    not_a_digit: dict[str, Any] | None = None,
 ) -> RunRecord:
     return RunRecord(
         name=name,
@@ -117,6 +118,7 @@ def new_run_record(
         data_fingerprint=data.fingerprint,
         status=status,
         versions=library_versions(),
+        not_a_digit=not_a_digit or {},
     )
 
 

@@ -495,6 +495,7 @@ def _train_test_save_steps(
     import keras
 
     from digits.evaluation import evaluate
+    from digits.non_digits import calibrate_on_validation
     from digits.store import StoreError, model_file_bytes, new_run_record
 
     data = load_data()
@@ -530,7 +531,8 @@ def _train_test_save_steps(
     parent.send(("saving",))
     test = evaluate(outcome.model, data.x_test, data.y_test)
     record = new_run_record(name=name, hp=hp, history=metrics.history(), test=test.summary(),
-                            seconds=outcome.seconds, data=data, status=outcome.status)
+                            seconds=outcome.seconds, data=data, status=outcome.status,
+                            not_a_digit=calibrate_on_validation(outcome.model, data, hp.validation_split).to_dict())
     if store is None:
         return outcome.status, record, None, None
     try:
