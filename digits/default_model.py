@@ -39,7 +39,14 @@ from digits.data import Mnist, normalise
 from digits.doodles import HELD_OUT_KINDS, TRAINING_KINDS, make_doodles
 from digits.drawn import DrawnDigit, random_box, render_strokes
 from digits.models import Hyperparameters, default_hyperparameters
-from digits.non_digits import DrawnSample, NonDigitScores, render_sample, score_samples, training_images
+from digits.non_digits import (
+    DrawnSample,
+    NonDigitScores,
+    render_sample,
+    right_counting_rejections,
+    score_samples,
+    training_images,
+)
 from digits.predict import NOT_A_DIGIT, Decision, make_predictor
 from digits.preprocess import PEN_WIDTH, preprocess_canvas
 from digits.store import BUILTIN_DEFAULT_DIR, DEFAULT_RUN, ModelStore, RunRecord
@@ -248,7 +255,8 @@ def build_default(
     held_out_set = render_drawn_set(held_out, seed=0)
     drawn_score = score_drawn(make_predictor(model)(held_out_set.images), held_out_set)
     scores = score_held_out(model, decision, held_out_sets(drawn, letters))
-    progress(f"MNIST test accuracy {test.accuracy:.4f}; held out: digits read right {scores.digits_right:.4f}, "
+    mnist_right = right_counting_rejections(test.probabilities, data.y_test, decision).mean()
+    progress(f"MNIST test accuracy {test.accuracy:.4f} ({mnist_right:.4f} counting rejections); held out: digits read right {scores.digits_right:.4f}, "
              f"letters rejected {scores.letters_rejected:.4f}, doodles rejected {scores.doodles_rejected:.4f}; "
              f"{seconds:.0f} s.")
     record = new_run_record(name=DEFAULT_RUN, hp=hp, history=history, test=test.summary(),
@@ -256,6 +264,7 @@ def build_default(
     record = replace(record, drawn={"held_out_accuracy": drawn_score.accuracy, "held_out_count": drawn_score.count,
                                     "held_out_writers": drawn_score.writers, "training_drawings": training_drawings},
                      not_a_digit={**decision.to_dict(), "held_out": scores.to_dict(),
+                                  "mnist_test_right": float(mnist_right),
                                   "held_out_kinds": list(HELD_OUT_KINDS)})
     with tempfile.TemporaryDirectory(dir=destination.parent) as staging:
         saved = ModelStore(staging, builtin=None).save(model, record)

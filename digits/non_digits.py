@@ -15,14 +15,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from digits.data import NUM_CLASSES, Mnist
 from digits.drawn import Stroke, random_box, render_strokes
-from digits.data import Mnist
 from digits.predict import (
     Decision,
     Outcome,
     ProbabilityFunction,
     Reading,
     calibrate_threshold,
+    is_digit,
     model_decision,
     outcome_of,
     to_predictions,
@@ -95,6 +96,12 @@ def read_sample(probabilities: ProbabilityFunction, sample: DrawnSample, decisio
         readings.append(Reading(tuple(predictions[start:start + len(parts)])) if parts else None)
         start += len(parts)
     return readings
+
+
+def right_counting_rejections(probabilities: np.ndarray, labels: np.ndarray, decision: Decision) -> np.ndarray:
+    """Per image of one digit (e.g. MNIST's test set): read as its label *and* taken for a digit."""
+    probabilities = np.asarray(probabilities)
+    return (probabilities[:, :NUM_CLASSES].argmax(axis=1) == labels) & is_digit(probabilities, decision)
 
 
 def rejected(readings: Sequence[Reading | None]) -> np.ndarray:

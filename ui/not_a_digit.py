@@ -13,8 +13,15 @@ from digits.charts import enlarge
 from digits.default_model import is_held_out_writer
 from digits.doodles import HELD_OUT_KINDS, KINDS, make_doodles
 from digits.drawn import DRAWN_DATA_ENV, DrawnDataError, load_drawn_digits, load_drawn_letters
-from digits.non_digits import DrawnSample, read_right, read_sample, rejected, render_sample
-from digits.predict import Decision, Outcome, Reading, digit_scores, model_decision
+from digits.non_digits import (
+    DrawnSample,
+    read_right,
+    read_sample,
+    rejected,
+    render_sample,
+    right_counting_rejections,
+)
+from digits.predict import Decision, Outcome, Reading, model_decision
 from digits.store import StoredRun
 from ui import state
 
@@ -101,10 +108,7 @@ def non_digits_section(run: StoredRun) -> None:
     st.subheader("Things that are not digits")
     how = decision(run)
     st.markdown(f"**How it decides:** {how.description}")
-    mnist_probabilities = state.evaluation(run).probabilities
-    data = state.mnist()
-    mnist_ok = (mnist_probabilities[:, :10].argmax(axis=1) == data.y_test) & \
-        (digit_scores(mnist_probabilities) >= how.threshold)
+    mnist_ok = right_counting_rejections(state.evaluation(run).probabilities, state.mnist().y_test, how)
     predictor = state.predictor(run)
     letters_path, digits_path = _letters_path(), os.environ.get(DRAWN_DATA_ENV)
     try:
