@@ -256,7 +256,8 @@ def build_default(
     drawn_score = score_drawn(make_predictor(model)(held_out_set.images), held_out_set)
     scores = score_held_out(model, decision, held_out_sets(drawn, letters))
     mnist_right = right_counting_rejections(test.probabilities, data.y_test, decision).mean()
-    progress(f"MNIST test accuracy {test.accuracy:.4f} ({mnist_right:.4f} counting rejections); held out: digits read right {scores.digits_right:.4f}, "
+    progress(f"MNIST test accuracy {test.accuracy:.4f} ({mnist_right:.4f} counting rejections); held out: "
+             f"digits read right {scores.digits_right:.4f}, "
              f"letters rejected {scores.letters_rejected:.4f}, doodles rejected {scores.doodles_rejected:.4f}; "
              f"{seconds:.0f} s.")
     record = new_run_record(name=DEFAULT_RUN, hp=hp, history=history, test=test.summary(),
