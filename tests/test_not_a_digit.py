@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
+from PIL import Image, ImageDraw
 
+from digits.cli import main
+from digits.feedback import NOT_A_DIGIT as NOT_A_DIGIT_ANSWER
+from digits.feedback import FeedbackError, load_drawings, parse_answer, save_drawing
 from digits.predict import (
     NOT_A_DIGIT,
     OUTPUT_THRESHOLD,
@@ -18,31 +25,35 @@ from digits.predict import (
     read_digits,
     to_predictions,
 )
+from digits.store import ModelStore, RunRecord
 
 SIZE = 28
-GAIN = 0.05  # per inked pixel: a 14x28 half of white ink gives a logit of about 20
+GAIN = 0.2  # per inked pixel: a bar of about 50 pixels gives a logit of about 10
+ONE = 1
 
 
-def half_inked(top: bool) -> np.ndarray:
-    """A 28x28 uint8 image with ink in its top or its bottom half only."""
+def bar(vertical: bool) -> np.ndarray:
+    """A 28x28 uint8 image of a bar as MNIST-style preprocessing leaves one: centred, 20 pixels long."""
     image = np.zeros((SIZE, SIZE), np.uint8)
-    image[slice(0, SIZE // 2) if top else slice(SIZE // 2, SIZE)] = 255
-    return image
+    image[4:24, 12:16] = 255
+    return image if vertical else image.T.copy()
 
 
 def hand_built(outputs: int):
-    """Flatten -> Dense(outputs, softmax): ink in the top half says 3; ink in the bottom half says "not a digit"
-    (with 11 outputs) or spreads evenly over 5..9 (with 10, so no digit is likely)."""
+    """Flatten -> Dense(outputs, softmax) that reads a vertical bar as 1 and takes a horizontal bar for "not a
+    digit" (with 11 outputs) or spreads it evenly over 5..9 (with 10, so that no digit is likely)."""
     import keras
 
+    vertical = np.zeros((SIZE, SIZE), bool)
+    vertical[:, 12:16] = True
+    vertical[11:17] = False  # the centre, where both bars cross, says nothing
+    horizontal = vertical.T.ravel()
     weights = np.zeros((SIZE * SIZE, outputs), np.float32)
-    top = np.zeros((SIZE, SIZE), bool)
-    top[: SIZE // 2] = True
-    weights[top.ravel(), 3] = GAIN
+    weights[vertical.ravel(), ONE] = GAIN
     if outputs > NOT_A_DIGIT:
-        weights[~top.ravel(), NOT_A_DIGIT] = GAIN
+        weights[horizontal, NOT_A_DIGIT] = GAIN
     else:
-        weights[np.ix_(~top.ravel(), [5, 6, 7, 8, 9])] = GAIN
+        weights[np.ix_(horizontal, [5, 6, 7, 8, 9])] = GAIN
     layer = keras.layers.Dense(outputs, activation="softmax")
     model = keras.Sequential([keras.Input((SIZE, SIZE)), keras.layers.Flatten(), layer])
     layer.set_weights([weights, np.zeros(outputs, np.float32)])
@@ -63,10 +74,10 @@ def test_an_eleventh_output_decides_digit_or_not(eleven) -> None:
     predictor = make_predictor(eleven)
     decision = model_decision(eleven)
     assert decision == Decision("output", OUTPUT_THRESHOLD)
-    digit = read_digits(predictor, [half_inked(top=True)], decision)
+    digit = read_digits(predictor, [bar(vertical=True)], decision)
     assert digit is not None and digit.outcome is Outcome.DIGIT
-    assert digit.text == digit.number == "3" and digit.predictions[0].is_digit
-    other = read_digits(predictor, [half_inked(top=False)], decision)
+    assert digit.text == digit.number == "1" and digit.predictions[0].is_digit
+    other = read_digits(predictor, [bar(vertical=False)], decision)
     assert other is not None and other.outcome is Outcome.NOT_A_DIGIT
     assert other.text == "?" and other.number is None
     part = other.predictions[0]
@@ -75,14 +86,14 @@ def test_an_eleventh_output_decides_digit_or_not(eleven) -> None:
 
 
 def test_a_number_with_one_part_that_is_not_a_digit_is_not_a_number(eleven) -> None:
-    images = [half_inked(top=True), half_inked(top=False), half_inked(top=True)]
+    images = [bar(vertical=True), bar(vertical=False), bar(vertical=True)]
     reading = read_digits(make_predictor(eleven), images)  # the decision defaults to the model's own output
     assert reading is not None
-    assert reading.text == "3?3" and reading.number is None and reading.outcome is Outcome.NOT_A_DIGIT
-    assert reading.closest[0] == reading.closest[2] == "3" and len(reading.closest) == 3
+    assert reading.text == "1?1" and reading.number is None and reading.outcome is Outcome.NOT_A_DIGIT
+    assert reading.closest[0] == reading.closest[2] == "1" and len(reading.closest) == 3
     assert [p.is_digit for p in reading.predictions] == [True, False, True]
-    number = read_digits(make_predictor(eleven), [half_inked(top=True)] * 2)
-    assert number is not None and number.number == "33" and number.outcome is Outcome.DIGIT
+    number = read_digits(make_predictor(eleven), [bar(vertical=True)] * 2)
+    assert number is not None and number.number == "11" and number.outcome is Outcome.DIGIT
 
 
 def test_no_ink_is_its_own_outcome(eleven) -> None:
@@ -92,15 +103,15 @@ def test_no_ink_is_its_own_outcome(eleven) -> None:
 
 def test_a_ten_output_model_decides_by_its_calibrated_threshold(ten) -> None:
     predictor = make_predictor(ten)
-    unsure = predictor(half_inked(top=False))
+    unsure = predictor(bar(vertical=False))
     assert unsure.shape == (1, 10) and unsure.max() < 0.25  # spread over 5..9
     never = model_decision(ten)  # nothing saved: a model from before never rejects
     assert never == Decision("threshold", 0.0)
-    assert read_digits(predictor, [half_inked(top=False)], never).outcome is Outcome.DIGIT
+    assert read_digits(predictor, [bar(vertical=False)], never).outcome is Outcome.DIGIT
     saved = model_decision(ten, {"method": "threshold", "threshold": 0.9})
     assert saved.threshold == 0.9
-    assert read_digits(predictor, [half_inked(top=False)], saved).outcome is Outcome.NOT_A_DIGIT
-    assert read_digits(predictor, [half_inked(top=True)], saved).text == "3"
+    assert read_digits(predictor, [bar(vertical=False)], saved).outcome is Outcome.NOT_A_DIGIT
+    assert read_digits(predictor, [bar(vertical=True)], saved).text == "1"
 
 
 def test_a_saved_decision_of_the_other_kind_is_ignored() -> None:
@@ -127,3 +138,73 @@ def test_predictions_from_eleven_outputs_show_the_closest_digit() -> None:
     assert prediction.to_dict()["is_digit"] is False
     (plain,) = to_predictions(np.eye(10)[[7]])
     assert plain.digit == 7 and plain.is_digit and plain.text == "7"
+
+
+def save_hand_built(store_dir: Path, name: str, outputs: int, not_a_digit: dict | None = None) -> None:
+    record = RunRecord(name=name, created="2026-11-27T00:00:00+00:00", hyperparameters={"model": "mlp"},
+                       history={}, test={}, training_seconds=0.0, data_fingerprint="hand-built",
+                       not_a_digit=not_a_digit or {})
+    ModelStore(store_dir, builtin=None).save(hand_built(outputs), record)
+
+
+def paper(bars: list[tuple[int, int, int, int]], path: Path) -> str:
+    """Dark ink bars (left, top, right, bottom) on a white 400x200 picture, saved as a PNG."""
+    image = Image.new("L", (400, 200), 255)
+    draw = ImageDraw.Draw(image)
+    for box in bars:
+        draw.rectangle(box, fill=0)
+    image.save(path)
+    return str(path)
+
+
+def test_cli_predict_says_not_a_digit_and_keeps_the_guesses(isolated_store: Path, tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    save_hand_built(isolated_store, "knows", NOT_A_DIGIT + 1)
+    one = paper([(190, 30, 205, 170)], tmp_path / "one.png")
+    dash = paper([(130, 95, 270, 108)], tmp_path / "dash.png")
+    # A 1, a dash far from both (so it is a part of its own), and a 1: not a number.
+    mixed = paper([(30, 30, 45, 170), (130, 95, 270, 108), (355, 30, 370, 170)], tmp_path / "mixed.png")
+    blank = paper([], tmp_path / "blank.png")
+    assert main(["predict", "--model", "knows", "--json", one, dash, mixed, blank]) == 0
+    one_json, dash_json, mixed_json, blank_json = (json.loads(line) for line in capsys.readouterr().out.splitlines())
+    assert one_json["digit"] == 1 and one_json["number"] == "1" and "message" not in one_json
+    assert dash_json["digit"] is None and dash_json["number"] is None and dash_json["message"] == "not a digit"
+    assert len(dash_json["probabilities"]) == 10 and dash_json["is_digit"] is False
+    assert [part["is_digit"] for part in dash_json["digits"]] == [False]
+    assert 0 <= dash_json["digits"][0]["digit"] <= 9  # the closest digit is still there
+    assert mixed_json["number"] is None and mixed_json["message"] == "not a digit"
+    assert [part["is_digit"] for part in mixed_json["digits"]] == [True, False, True]
+    assert [part["digit"] for part in mixed_json["digits"]][::2] == [1, 1]
+    assert blank_json["message"] == "no digit" and blank_json["digits"] == []
+
+    assert main(["predict", "--model", "knows", one, dash, mixed, blank]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith(f"{one}: 1 (") and lines[0].endswith("% sure)")
+    assert lines[1].startswith(f"{dash}: not a digit; closest: ")
+    assert lines[2].startswith(f"{mixed}: not a number (1?1); closest: 1")
+    assert lines[3] == f"{blank}: no digit"
+
+
+def test_cli_predict_uses_the_threshold_saved_with_a_ten_output_model(
+        isolated_store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    save_hand_built(isolated_store, "calibrated", NOT_A_DIGIT, {"method": "threshold", "threshold": 0.9})
+    save_hand_built(isolated_store, "old", NOT_A_DIGIT)  # saved before thresholds: always guesses
+    dash = paper([(130, 95, 270, 108)], tmp_path / "dash.png")
+    assert main(["predict", "--model", "calibrated", "--json", dash]) == 0
+    assert json.loads(capsys.readouterr().out)["message"] == "not a digit"
+    assert main(["predict", "--model", "old", "--json", dash]) == 0
+    assert "message" not in json.loads(capsys.readouterr().out)
+
+
+@pytest.mark.parametrize(("typed", "saved"), [
+    ("not a digit", NOT_A_DIGIT_ANSWER), (" Not  A Digit ", NOT_A_DIGIT_ANSWER), ("none", NOT_A_DIGIT_ANSWER),
+    ("?", NOT_A_DIGIT_ANSWER), ("42", "42"),
+])
+def test_not_a_digit_is_an_answer_people_can_give(tmp_path: Path, typed: str, saved: str) -> None:
+    canvas = np.zeros((280, 280, 4), np.uint8)
+    canvas[..., 3] = 255
+    record = save_drawing(tmp_path, canvas, typed, NOT_A_DIGIT_ANSWER, "default")
+    assert record.label == saved and record.right == (saved == NOT_A_DIGIT_ANSWER)
+    assert [drawing.label for drawing in load_drawings(tmp_path)] == [saved]
+    with pytest.raises(FeedbackError, match="not a digit"):
+        parse_answer("a star")
