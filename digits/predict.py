@@ -85,9 +85,9 @@ def calibrate_threshold(validation_probabilities: np.ndarray, pass_share: float 
     """A decision for a model's validation digits such that ``pass_share`` of them count as digits."""
     if np.atleast_2d(validation_probabilities).shape[1] > NUM_CLASSES:
         return Decision("output", OUTPUT_THRESHOLD)  # trained for it: no threshold to fit
-    # The lower quantile, so that at least the intended share passes even with ties.
-    return Decision("threshold", float(np.quantile(digit_scores(validation_probabilities), 1 - pass_share,
-                                                   method="lower")))
+    # The highest threshold that lets ``pass_share`` through: the least sure digits beyond that share fail.
+    scores = np.sort(digit_scores(validation_probabilities))
+    return Decision("threshold", float(scores[int(len(scores) * (1 - pass_share))]))
 
 
 def model_decision(model: keras.Model, saved: dict[str, Any] | None = None) -> Decision:

@@ -12,6 +12,14 @@ from PIL import Image, ImageDraw
 from digits.cli import main
 from digits.feedback import NOT_A_DIGIT as NOT_A_DIGIT_ANSWER
 from digits.feedback import FeedbackError, load_drawings, parse_answer, save_drawing
+from digits.non_digits import (
+    calibrate_on_validation,
+    read_right,
+    read_sample,
+    rejected,
+    render_sample,
+    score_samples,
+)
 from digits.predict import (
     NOT_A_DIGIT,
     OUTPUT_THRESHOLD,
@@ -19,6 +27,7 @@ from digits.predict import (
     Outcome,
     calibrate_threshold,
     digit_scores,
+    is_digit,
     make_predictor,
     model_decision,
     outcome_of,
@@ -208,3 +217,34 @@ def test_not_a_digit_is_an_answer_people_can_give(tmp_path: Path, typed: str, sa
     assert [drawing.label for drawing in load_drawings(tmp_path)] == [saved]
     with pytest.raises(FeedbackError, match="not a digit"):
         parse_answer("a star")
+
+
+def test_drawings_are_read_and_scored_as_the_draw_page_reads_them(eleven) -> None:
+    upright = (((500, 0), (500, 1000)),)  # drawn anywhere on the canvas and preprocessed: read as 1
+    flat = (((0, 500), (1000, 500)),)  # not a digit to the hand-built model
+    number_with_a_dash = (((0, 0), (0, 1000)), ((380, 500), (620, 500)), ((1000, 0), (1000, 1000)))
+    sample = render_sample([upright, flat, number_with_a_dash, upright], ["1", "dash", "1-1", "7"], seed=0)
+    assert [len(parts) for parts in sample.parts] == [1, 1, 3, 1]
+    readings = read_sample(make_predictor(eleven), sample, model_decision(eleven))
+    assert [reading.answer for reading in readings] == ["1", "not a digit", "not a digit", "1"]
+    assert readings[2].text == "1?1"
+    assert rejected(readings).tolist() == [False, True, True, False]
+    assert read_right(readings, sample.labels).tolist() == [True, False, False, False]  # the "7" read as 1 is wrong
+    assert rejected([None]).tolist() == [True]  # no ink found is not a digit read either
+    scores = score_samples(make_predictor(eleven), model_decision(eleven), sample, sample, sample)
+    assert scores.digits_right == 0.25 and scores.letters_rejected == scores.doodles_rejected == 0.5
+
+
+def test_runs_are_calibrated_on_their_own_validation_digits(sample) -> None:
+    from digits.evaluation import predict_probabilities
+    from digits.models import default_hyperparameters
+    from digits.training import split_validation, train
+
+    hp = default_hyperparameters("mlp", epochs=2, batch_size=64)
+    model = train(hp, sample).model
+    decision = calibrate_on_validation(model, sample, hp.validation_split)
+    validation = split_validation(sample, hp.validation_split)[2]
+    passing = is_digit(predict_probabilities(model, validation), decision)
+    assert decision.method == "threshold" and 0 < decision.threshold < 1
+    assert 0.99 <= passing.mean() < 1.0  # 99 of its 100 validation digits pass: the least sure one does not
+    assert calibrate_on_validation(model, sample, 0.0) == Decision("threshold", 0.0)  # nothing to calibrate on
