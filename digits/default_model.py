@@ -60,10 +60,10 @@ PEN_WIDTHS = (PEN_WIDTH * 0.6, PEN_WIDTH * 1.5)  # people draw at other sizes th
 STYLE_VARIANT_SHARE = 0.35  # of renderings of 0, 1 and 7 that get a slash, a flag and base, or a crossbar
 
 # The second stage: learning what is not a digit.
-NOT_A_DIGIT_EPOCHS = 3
+NOT_A_DIGIT_EPOCHS = 4
 NOT_A_DIGIT_LEARNING_RATE = 5e-4  # a quarter of the first stage's: adjust what it knows, do not relearn it
 NOT_A_DIGIT_BATCH_SIZE = 128
-DIGIT_RENDERINGS = 3  # pen digits in the second stage: fewer than the first, they are learned already
+DIGIT_RENDERINGS = 6  # pen digits in the second stage, as many as in the first: styles must not become "not a digit"
 LETTER_RENDERINGS = 2
 DOODLES_PER_KIND = 400
 HELD_OUT_DOODLES_PER_KIND = 100

@@ -26,7 +26,7 @@ from digits.store import StoredRun
 from ui import state
 
 LETTERS_DATA_ENV = "DIGITS_LETTERS_DATA"
-SHIPPED_LETTERS = Path(__file__).resolve().parent.parent / "assets" / "drawn" / "unipen_letters_heldout.json.gz"
+SHIPPED_LETTERS = Path(__file__).resolve().parent.parent / "assets" / "letters" / "unipen_letters_heldout.json.gz"
 LETTERS_SHOWN = 600  # enough for a share to within a few percent, few enough to draw in seconds
 DOODLES_PER_KIND = 20
 SAMPLE_SEED = 7  # other drawings than the benchmark's, the same for every model
@@ -66,16 +66,20 @@ def show_verdict(prediction_col, confidence_col, reading: Reading, parts: int) -
         st.markdown(f"Closest: **{reading.closest}**, but not every part looks like a digit.")
 
 
-@st.cache_resource(show_spinner="Drawing letters and doodles on the canvas...")
-def _non_digit_samples(letters_path: str) -> tuple[DrawnSample, DrawnSample]:
-    """Letters by writers the default model never saw, and doodles of kinds it never saw: the same for every
-    model, so their figures compare."""
-    letters = [letter for letter in load_drawn_letters(letters_path) if is_held_out_writer(letter.writer)]
+@st.cache_resource(show_spinner="Drawing letters on the canvas...")
+def _letter_sample(path: str) -> DrawnSample:
+    """Letters by writers the default model never saw: the same for every model, so their figures compare."""
+    letters = [letter for letter in load_drawn_letters(path) if is_held_out_writer(letter.writer)]
     chosen = np.random.default_rng(SAMPLE_SEED).permutation(len(letters))[:LETTERS_SHOWN]
     letters = [letters[i] for i in sorted(chosen)]
+    return render_sample([ltr.strokes for ltr in letters], [ltr.label for ltr in letters], SAMPLE_SEED)
+
+
+@st.cache_resource(show_spinner="Drawing doodles on the canvas...")
+def _doodle_sample() -> DrawnSample:
+    """Doodles of the kinds the default model never saw."""
     doodles = make_doodles(HELD_OUT_KINDS, DOODLES_PER_KIND, SAMPLE_SEED)
-    return (render_sample([ltr.strokes for ltr in letters], [ltr.label for ltr in letters], SAMPLE_SEED),
-            render_sample([d.strokes for d in doodles], [d.kind for d in doodles], SAMPLE_SEED))
+    return render_sample([d.strokes for d in doodles], [d.kind for d in doodles], SAMPLE_SEED)
 
 
 @st.cache_resource(show_spinner="Drawing pen-written digits on the canvas...")
@@ -112,30 +116,32 @@ def non_digits_section(run: StoredRun) -> None:
     predictor = state.predictor(run)
     letters_path, digits_path = _letters_path(), os.environ.get(DRAWN_DATA_ENV)
     try:
-        letters, doodles = _non_digit_samples(letters_path) if letters_path else (None, None)
+        letters = _letter_sample(letters_path) if letters_path else None
         drawn_digits = _digit_sample(digits_path) if digits_path else None
     except (DrawnDataError, OSError) as error:
         st.warning(f"The drawings for these figures could not be read: {error}")
         return
+    doodles = _doodle_sample()
     columns = st.columns(4)
     columns[0].metric("MNIST test digits read right", f"{mnist_ok.mean():.2%}",
                       help="Counting a digit it takes for \"not a digit\" as a mistake.")
-    readings = {}
+    readings = {"doodles": read_sample(predictor, doodles, how)}
     if drawn_digits is not None:
         readings["digits"] = read_sample(predictor, drawn_digits, how)
         columns[1].metric("Pen-drawn digits wrongly rejected", f"{rejected(readings['digits']).mean():.1%}",
                           help=f"Of {len(drawn_digits.labels):,} digits drawn with a pen by other people.")
-    if letters is not None and doodles is not None:
+    else:
+        columns[1].caption(f"Pen-drawn digits not measured here: set {DRAWN_DATA_ENV}.")
+    if letters is not None:
         readings["letters"] = read_sample(predictor, letters, how)
-        readings["doodles"] = read_sample(predictor, doodles, how)
         columns[2].metric("Letters rejected", f"{rejected(readings['letters']).mean():.1%}",
                           help=f"{len(letters.labels):,} letters (A E F H K M N R W X Y k m n w x) written with a "
                           "pen by people the shipped model never learned from.")
-        columns[3].metric("Doodles rejected", f"{rejected(readings['doodles']).mean():.1%}",
-                          help=f"Doodles of {len(HELD_OUT_KINDS)} kinds the shipped model never learned from: "
-                          f"{', '.join(HELD_OUT_KINDS)} (of {len(KINDS)} kinds in all).")
     else:
         columns[2].caption(f"Letters not measured here: set {LETTERS_DATA_ENV} to a unipen_letters_*.json.gz file.")
+    columns[3].metric("Doodles rejected", f"{rejected(readings['doodles']).mean():.1%}",
+                      help=f"Doodles of {len(HELD_OUT_KINDS)} kinds the shipped model never learned from: "
+                      f"{', '.join(HELD_OUT_KINDS)} (of {len(KINDS)} kinds in all).")
     st.caption("Each drawing is placed anywhere on the canvas and read exactly as the Draw page reads yours. "
                "Rejected: the model says \"not a digit\" (for a drawing cut into several parts, for any part).")
     if "digits" in readings:
@@ -146,9 +152,9 @@ def non_digits_section(run: StoredRun) -> None:
         with st.expander("Real digits it read as another digit"):
             misread = ~read_right(digit_readings, drawn_digits.labels) & ~rejected(digit_readings)
             _gallery(drawn_digits, misread, digit_readings, "Caption: the digit drawn → what it read.")
-    if "letters" in readings:
-        with st.expander("Letters and doodles it took for digits"):
+    with st.expander("Letters and doodles it took for digits"):
+        if letters is not None:
             _gallery(letters, ~rejected(readings["letters"]), readings["letters"],
                      "Caption: the letter written → the digit it read.")
-            _gallery(doodles, ~rejected(readings["doodles"]), readings["doodles"],
-                     "Caption: the doodle → the digit it read.")
+        _gallery(doodles, ~rejected(readings["doodles"]), readings["doodles"],
+                 "Caption: the doodle → the digit it read.")
