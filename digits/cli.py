@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from digits.data import DataError, load_mnist
+from digits.data import NUM_CLASSES, DataError, load_mnist
 from digits.models import MODEL_KINDS, InvalidSetting, default_hyperparameters
 from digits.store import BUILTIN_DEFAULT_DIR, ModelStore, StoreError
 
@@ -238,6 +238,9 @@ def command_build_default(args: argparse.Namespace, store: ModelStore) -> int:
     except DrawnDataError as error:
         raise UsageError(str(error)) from error
     base = (_load_run(store, args.base), store.record(args.base)) if args.base else None
+    if base is not None and base[0].output_shape[-1] != NUM_CLASSES:
+        raise UsageError(f"Run {args.base!r} already has a \"not a digit\" output: start from a run with 10 outputs, "
+                         "or leave out --base to train both stages.")
     hp = replace(RECIPE, epochs=args.epochs) if args.epochs else RECIPE
     record = build_default(load_mnist(), drawn, letters, hp, Path(args.output),
                            progress=lambda text: print(text, file=sys.stderr, flush=True), base=base)
