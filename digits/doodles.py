@@ -358,7 +358,9 @@ KINDS: dict[str, Callable[[np.random.Generator], list[Points]]] = {
     "mountains": _mountains,
 }
 # Never trained on: the figures on these say how the model does on kinds of things it has never seen.
-HELD_OUT_KINDS = ("heart", "fish", "sun", "car", "asterisk", "envelope", "umbrella")
+# (The heart was held out at first: a model that never saw one read 91% of hearts as 0. Hearts are among
+# the first things people draw, so the shipped model learns them, and is measured on the other kinds.)
+HELD_OUT_KINDS = ("fish", "sun", "car", "asterisk", "envelope", "umbrella")
 TRAINING_KINDS = tuple(kind for kind in KINDS if kind not in HELD_OUT_KINDS)
 
 
