@@ -63,7 +63,8 @@ class Decision:
                     "letters and doodles, and says so when that output gets more than "
                     f"{1 - self.threshold:.0%} of its belief.")
         if self.threshold <= 0:
-            return "It never says \"not a digit\": it was saved before that was measured, so it always guesses."
+            return ("It never says \"not a digit\": nothing was calibrated for it (saved before that existed, or "
+                    "trained without validation digits), so it always guesses a digit.")
         return (f"It says \"not a digit\" when it is less than {self.threshold:.1%} sure of any digit: the level "
                 "that 99% of the digits it was checked on while training reach.")
 
