@@ -8,7 +8,7 @@ from digits.charts import enlarge, probability_bars
 from digits.feedback import FeedbackError, load_drawings, right_share, save_drawing
 from digits.predict import Reading, read_digits
 from digits.preprocess import preprocess_canvas
-from ui import canvas, explain_view, state, teach_view
+from ui import canvas, explain_view, not_a_digit, state, teach_view
 
 st.title("Draw a digit", anchor=False)
 st.caption(
@@ -42,7 +42,7 @@ with canvas_col:
     teach_view.quick_round(rgba, run.name, fresh_canvas)
 
 digit_images = preprocess_canvas(rgba) if rgba is not None else []
-reading: Reading | None = read_digits(state.predictor(run), digit_images)
+reading: Reading | None = read_digits(state.predictor(run), digit_images, not_a_digit.decision(run))
 
 with result_col:
     prediction_col, confidence_col = st.columns(2)
@@ -51,14 +51,8 @@ with result_col:
         confidence_col.metric("Confidence", "–")
         st.info("Draw a digit on the black square. The model's reading appears here.", icon=":material/draw:")
     else:
-        prediction_col.metric("Prediction", reading.text)
-        confidence_col.metric(
-            "Confidence", f"{reading.confidence:.0%}",
-            help="How sure the model is" + (" that every digit is right." if len(digit_images) > 1 else "."),
-        )
-        if reading.confidence < 0.6:
-            st.warning("The model is unsure. Try drawing larger and clearer, or check how it was read below.")
-        tabs = st.tabs([f"Digit {i + 1}: {p.digit}" for i, p in enumerate(reading.predictions)]) \
+        not_a_digit.show_verdict(prediction_col, confidence_col, reading, len(digit_images))
+        tabs = st.tabs([f"Digit {i + 1}: {p.text}" for i, p in enumerate(reading.predictions)]) \
             if len(reading.predictions) > 1 else [st.container()]
         for index, (tab, image, prediction) in enumerate(
             zip(tabs, digit_images, reading.predictions, strict=True)
@@ -81,20 +75,20 @@ if reading is not None and rgba is not None:
         st.markdown("**Was it right?** Your answer is saved with the drawing, to measure and improve the model.")
         right_col, truth_col, save_col = st.columns([1, 2, 1], vertical_alignment="bottom")
         answer = None
-        if right_col.button(f"Yes, it is {reading.text}", key="draw_right"):
-            answer = reading.text
+        if right_col.button(f"Yes, it is {reading.answer}", key="draw_right"):
+            answer = reading.answer
         truth = truth_col.text_input("No, it was a ...", key="draw_truth", max_chars=12,
-                                     placeholder="type the right digit(s)")
+                                     placeholder="the right digit(s), or: not a digit")
         if save_col.button("Save answer", key="draw_save", disabled=not truth):
             answer = truth.strip()
         if answer is not None:
             try:
-                save_drawing(teach_view.drawings_dir(), rgba, answer, reading.text, run.name)
+                saved = save_drawing(teach_view.drawings_dir(), rgba, answer, reading.answer, run.name)
             except FeedbackError as error:
                 st.error(str(error))
             else:
                 right, total = st.session_state.draw_session_right
-                st.session_state.draw_session_right = [right + (answer == reading.text), total + 1]
+                st.session_state.draw_session_right = [right + saved.right, total + 1]
                 st.session_state.draw_feedback_for = drawing_id
                 st.rerun()
 

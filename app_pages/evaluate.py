@@ -4,7 +4,7 @@ import streamlit as st
 
 from digits.charts import confusion_difference, confusion_heatmap, per_class_bars
 from digits.store import StoredRun, StoreError
-from ui import drawn, learned_view, mistakes_view, saved_runs, state
+from ui import drawn, learned_view, mistakes_view, not_a_digit, saved_runs, state
 
 GALLERY_SIZE = 24
 ANY = "any"
@@ -53,6 +53,7 @@ wrong_col.metric("Mistakes", f"{result.wrong:,} of {result.count:,} wrong")
 saved_runs.download_button(run, key="evaluate_download")
 
 drawn.drawn_digits_section(run)
+not_a_digit.non_digits_section(run)
 
 st.subheader("Which digits it confuses")
 st.caption(

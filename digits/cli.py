@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from digits.data import DataError, load_mnist
+from digits.data import NUM_CLASSES, DataError, load_mnist
 from digits.jobs import Engine, engine_from_environment
 from digits.models import MODEL_KINDS, InvalidSetting, default_hyperparameters
 from digits.store import BUILTIN_DEFAULT_DIR, ModelStore, StoreError, run_summary
@@ -253,25 +253,33 @@ def read_image_digits(path: Path) -> list[Any]:
 
 
 def command_predict(args: argparse.Namespace, store: ModelStore) -> int:
-    from digits.predict import make_predictor, read_digits
+    from digits.predict import Outcome, make_predictor, model_decision, outcome_of, read_digits
 
     images = {path: read_image_digits(Path(path)) for path in args.images}  # all checked before loading a model
-    predictor = make_predictor(_load_run(store, args.model))
+    model = _load_run(store, args.model)
+    decision = model_decision(model, store.record(args.model).not_a_digit)
+    predictor = make_predictor(model)
     for path, digit_images in images.items():
-        reading = read_digits(predictor, digit_images)
+        reading = read_digits(predictor, digit_images, decision)
+        outcome = outcome_of(reading)
         if args.json:
             result: dict[str, Any] = {"path": path, "number": None, "digit": None, "confidence": None,
                                       "probabilities": None, "digits": []}
-            if reading is None:
-                result["message"] = "no digit"
-            else:
-                result.update(number=reading.text, confidence=reading.confidence,
+            if reading is not None:
+                result.update(confidence=reading.confidence, closest=reading.closest,
                               digits=[prediction.to_dict() for prediction in reading.predictions])
                 if len(reading.predictions) == 1:
                     result.update(reading.predictions[0].to_dict())
+                result.update(number=reading.number, digit=int(reading.number) if reading.number and
+                              len(reading.predictions) == 1 else None)
+            if outcome is not Outcome.DIGIT:
+                result["message"] = "no digit" if outcome is Outcome.NO_INK else "not a digit"
             _print_json(result)
         elif reading is None:
             print(f"{path}: no digit")
+        elif outcome is Outcome.NOT_A_DIGIT:
+            what = "not a digit" if len(reading.predictions) == 1 else f"not a number ({reading.text})"
+            print(f"{path}: {what}; closest: {reading.closest}")
         else:
             print(f"{path}: {reading.text} ({reading.confidence:.1%} sure)")
     return EXIT_OK
@@ -356,17 +364,24 @@ def command_build_default(args: argparse.Namespace, store: ModelStore) -> int:
     from dataclasses import replace
 
     from digits.default_model import RECIPE, build_default
-    from digits.drawn import DrawnDataError, load_drawn_digits
+    from digits.drawn import DrawnDataError, load_drawn_digits, load_drawn_letters
 
     try:
         drawn = load_drawn_digits(args.drawn_data)
+        letters = load_drawn_letters(args.letters)
     except DrawnDataError as error:
         raise UsageError(str(error)) from error
+    base = (_load_run(store, args.base), store.record(args.base)) if args.base else None
+    if base is not None and base[0].output_shape[-1] != NUM_CLASSES:
+        raise UsageError(f"Run {args.base!r} already has a \"not a digit\" output: start from a run with 10 outputs, "
+                         "or leave out --base to train both stages.")
     hp = replace(RECIPE, epochs=args.epochs) if args.epochs else RECIPE
-    record = build_default(load_mnist(), drawn, hp, Path(args.output),
-                           progress=lambda text: print(text, file=sys.stderr, flush=True))
-    print(f"Saved the default model in {args.output}: MNIST test accuracy {record.test['accuracy']:.4f}, "
-          f"drawn digits by held-out writers {record.drawn['held_out_accuracy']:.4f}.")
+    record = build_default(load_mnist(), drawn, letters, hp, Path(args.output),
+                           progress=lambda text: print(text, file=sys.stderr, flush=True), base=base)
+    held_out = record.not_a_digit["held_out"]
+    print(f"Saved the default model in {args.output}: MNIST test accuracy {record.test['accuracy']:.4f}; held out: "
+          f"digits read right {held_out['digits_right']:.4f}, letters rejected {held_out['letters_rejected']:.4f}, "
+          f"doodles rejected {held_out['doodles_rejected']:.4f}.")
     return EXIT_OK
 
 
@@ -485,6 +500,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     build = commands.add_parser("build-default", help="train the model that ships in assets/default")
     build.add_argument("--drawn-data", help="UNIPEN digits file (default: $DIGITS_DRAWN_DATA)")
+    build.add_argument("--letters", required=True, help="UNIPEN letters file, e.g. unipen_letters_dev.json.gz")
+    build.add_argument("--base", help="a saved 10-output run to start from: only learn what is not a digit")
     build.add_argument("--epochs", type=int, help="override the recipe's epochs (for a quick trial)")
     build.add_argument("--output", default=str(BUILTIN_DEFAULT_DIR), help="folder to replace (default: %(default)s)")
     return parser

@@ -10,7 +10,17 @@ varies all of them on the fly (rotation, zoom, shift, stroke width).
 Writers are kept apart: a fixed quarter of the UNIPEN writers never reaches training, and the
 drawn-digit figures are measured on them.
 
-    python -m digits build-default --drawn-data ../shared/data/unipen/unipen_digits_dev.json.gz
+Then it learns what is *not* a digit (outlier exposure: Hendrycks, Mazeika and Dietterich, ICLR
+2019): the trained model gets an 11th output, "not a digit", and is fine-tuned for a few epochs on
+the same digits plus pen-written letters (UNIPEN, letters unlike digits) and doodles of many kinds
+(digits/doodles.py), all rendered through the canvas path. The digit outputs keep their weights and
+the new one starts silent, so the digits it reads are not learned again from scratch. A quarter of
+the letter writers (the same hash) and some doodle kinds never reach training: the "not a digit"
+figures are measured on them. A fine-tune of the shipped model alone (``--base default``) repeats
+only this second stage.
+
+    python -m digits build-default --drawn-data ../shared/data/unipen/unipen_digits_dev.json.gz \
+        --letters ../shared/data/unipen/unipen_letters_dev.json.gz
 """
 
 from __future__ import annotations
@@ -19,21 +29,46 @@ import hashlib
 import shutil
 import tempfile
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from digits.data import Mnist
+from digits.data import Mnist, normalise
+from digits.doodles import HELD_OUT_KINDS, TRAINING_KINDS, make_doodles
 from digits.drawn import DrawnDigit, random_box, render_strokes
 from digits.models import Hyperparameters, default_hyperparameters
+from digits.non_digits import (
+    DrawnSample,
+    NonDigitScores,
+    render_sample,
+    right_counting_rejections,
+    score_samples,
+    training_images,
+)
+from digits.predict import NOT_A_DIGIT, Decision, make_predictor
 from digits.preprocess import PEN_WIDTH, preprocess_canvas
 from digits.store import BUILTIN_DEFAULT_DIR, DEFAULT_RUN, ModelStore, RunRecord
+
+if TYPE_CHECKING:
+    import keras
 
 RECIPE = default_hyperparameters("deep", epochs=15, augment=True, seed=0)
 RENDERINGS_PER_DRAWING = 6  # each training drawing placed 6 times: other sizes, places and pen widths
 PEN_WIDTHS = (PEN_WIDTH * 0.6, PEN_WIDTH * 1.5)  # people draw at other sizes than the canvas's pen suits
 STYLE_VARIANT_SHARE = 0.35  # of renderings of 0, 1 and 7 that get a slash, a flag and base, or a crossbar
+
+# The second stage: learning what is not a digit.
+NOT_A_DIGIT_EPOCHS = 4
+NOT_A_DIGIT_LEARNING_RATE = 5e-4  # a quarter of the first stage's: adjust what it knows, do not relearn it
+NOT_A_DIGIT_BATCH_SIZE = 128
+DIGIT_RENDERINGS = 6  # pen digits in the second stage, as many as in the first: styles must not become "not a digit"
+LETTER_RENDERINGS = 2
+DOODLES_PER_KIND = 400
+HELD_OUT_DOODLES_PER_KIND = 100
+HELD_OUT_DOODLE_SEED = 1_000_003  # never the training seed: other doodles of the held-out kinds
+SILENT_BIAS = -4.0  # the new output's starting bias: "not a digit" is unlikely until learned
 
 
 def is_held_out_writer(writer: str) -> bool:
@@ -100,37 +135,140 @@ def render_training_drawings(drawn: list[DrawnDigit], copies: int, seed: int) ->
     return np.array(images, dtype=np.uint8).reshape(-1, 28, 28), np.array(labels, dtype=np.uint8)
 
 
+def with_not_a_digit_output(model: keras.Model) -> keras.Model:
+    """A copy of a 10-output model with an 11th output, "not a digit". The digit outputs keep their weights;
+    the new one starts from none and a low bias, so the copy first reads exactly as the model did."""
+    import keras
+
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    last = copy.layers[-1]
+    weights, bias = last.get_weights()
+    wider = keras.layers.Dense(NOT_A_DIGIT + 1, activation="softmax", name="digit_or_not")
+    extended = keras.Sequential([keras.Input(model.input_shape[1:]), *copy.layers[:-1], wider], name=model.name)
+    wider.set_weights([np.hstack([weights, np.zeros((weights.shape[0], 1), weights.dtype)]),
+                       np.append(bias, SILENT_BIAS).astype(bias.dtype)])
+    return extended
+
+
+def not_a_digit_training_set(data: Mnist, training_drawn: list[DrawnDigit], training_letters: list[DrawnDigit],
+                             seed: int, progress: Callable[[str], None] = print) -> tuple[np.ndarray, np.ndarray]:
+    """(uint8 images, labels 0..10): MNIST's training digits (less its validation tenth), pen digits, and
+    letters and doodles labelled NOT_A_DIGIT, all rendered as the canvas would send them."""
+    digits_x, digits_y = render_training_drawings(training_drawn, DIGIT_RENDERINGS, seed)
+    letters_x = training_images([letter.strokes for letter in training_letters], LETTER_RENDERINGS, seed + 1,
+                                PEN_WIDTHS)
+    doodles_x = training_images([d.strokes for d in make_doodles(TRAINING_KINDS, DOODLES_PER_KIND, seed + 2)], 1,
+                                seed + 3, PEN_WIDTHS)
+    progress(f"Not-a-digit stage: {len(digits_y):,} pen digits, {len(letters_x):,} letters, "
+             f"{len(doodles_x):,} doodles of {len(TRAINING_KINDS)} kinds.")
+    cut = len(data.y_train) - round(len(data.y_train) * RECIPE.validation_split)
+    others = len(letters_x) + len(doodles_x)
+    images = np.concatenate([data.x_train[:cut], digits_x, letters_x, doodles_x])
+    labels = np.concatenate([data.y_train[:cut], digits_y, np.full(others, NOT_A_DIGIT, np.uint8)])
+    return images, labels.astype(np.uint8)
+
+
+def learn_not_a_digit(model: keras.Model, images: np.ndarray, labels: np.ndarray, seed: int,
+                      epochs: int = NOT_A_DIGIT_EPOCHS) -> keras.Model:
+    """Fine-tune ``model`` (10 outputs) into one with the 11th output on (images, labels 0..10), varied on the
+    fly as the first stage was (rotation, zoom, shift, stroke width)."""
+    import keras
+
+    from digits.augment import augmented_dataset
+
+    keras.utils.set_random_seed(seed)
+    extended = with_not_a_digit_output(model)
+    steps = int(np.ceil(len(labels) / NOT_A_DIGIT_BATCH_SIZE)) * epochs
+    extended.compile(optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(
+                         NOT_A_DIGIT_LEARNING_RATE, steps)),
+                     loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    extended.fit(augmented_dataset(normalise(images), labels, NOT_A_DIGIT_BATCH_SIZE, seed), epochs=epochs,
+                 verbose=2)
+    return extended
+
+
+@dataclass(frozen=True)
+class HeldOutSets:
+    """What the model never trained on, drawn as on the canvas: digits and letters by held-out writers, doodles
+    of held-out kinds."""
+
+    digits: DrawnSample
+    letters: DrawnSample
+    doodles: DrawnSample
+
+
+def held_out_sets(drawn: list[DrawnDigit], letters: list[DrawnDigit]) -> HeldOutSets:
+    held_digits = split_by_writer(drawn)[1]
+    held_letters = split_by_writer(letters)[1]
+    doodles = make_doodles(HELD_OUT_KINDS, HELD_OUT_DOODLES_PER_KIND, HELD_OUT_DOODLE_SEED)
+    return HeldOutSets(
+        digits=render_sample([d.strokes for d in held_digits], [d.label for d in held_digits], seed=0),
+        letters=render_sample([letter.strokes for letter in held_letters], [ltr.label for ltr in held_letters], 1),
+        doodles=render_sample([d.strokes for d in doodles], [d.kind for d in doodles], seed=2),
+    )
+
+
+def score_held_out(model: keras.Model, decision: Decision, sets: HeldOutSets) -> NonDigitScores:
+    return score_samples(make_predictor(model), decision, sets.digits, sets.letters, sets.doodles)
+
+
 def build_default(
     data: Mnist,
     drawn: list[DrawnDigit],
+    letters: list[DrawnDigit],
     hp: Hyperparameters = RECIPE,
     destination: Path = BUILTIN_DEFAULT_DIR,
     progress: Callable[[str], None] = print,
+    base: tuple[keras.Model, RunRecord] | None = None,
 ) -> RunRecord:
-    """Train the default model with the recipe and replace ``destination`` with it."""
+    """Train the default model with the recipe (both stages; only the second from ``base``, a trained
+    10-output model and its record) and replace ``destination`` with it."""
+    import time
+
     from digits.evaluation import evaluate, render_drawn_set, score_drawn
-    from digits.predict import make_predictor
     from digits.store import new_run_record
     from digits.training import new_metrics, train, training_count
 
     training_drawn, held_out = split_by_writer(drawn)
-    progress(f"Rendering {len(training_drawn)} drawings by {len({d.writer for d in training_drawn})} writers "
-             f"x{RENDERINGS_PER_DRAWING}; {len(held_out)} by {len({d.writer for d in held_out})} writers held out.")
-    extra = render_training_drawings(training_drawn, RENDERINGS_PER_DRAWING, hp.seed)
-    metrics = new_metrics(hp, training_count(data, hp.validation_split) + len(extra[1]))
-    progress(f"Training on {metrics.total_examples // hp.epochs:,} digits for {hp.epochs} epochs...")
-    outcome = train(hp, data, metrics, extra_train=extra)
-    test = evaluate(outcome.model, data.x_test, data.y_test)
+    if base is None:
+        progress(f"Rendering {len(training_drawn)} drawings by {len({d.writer for d in training_drawn})} writers "
+                 f"x{RENDERINGS_PER_DRAWING}; {len(held_out)} by {len({d.writer for d in held_out})} writers "
+                 "held out.")
+        extra = render_training_drawings(training_drawn, RENDERINGS_PER_DRAWING, hp.seed)
+        metrics = new_metrics(hp, training_count(data, hp.validation_split) + len(extra[1]))
+        progress(f"Training on {metrics.total_examples // hp.epochs:,} digits for {hp.epochs} epochs...")
+        outcome = train(hp, data, metrics, extra_train=extra)
+        base_model, seconds, status = outcome.model, outcome.seconds, outcome.status
+        history, training_drawings = metrics.history(), len(extra[1])
+    else:
+        base_model, base_record = base
+        seconds, status = base_record.training_seconds, base_record.status
+        history, training_drawings = base_record.history, base_record.drawn.get("training_drawings", 0)
+    images, labels = not_a_digit_training_set(data, training_drawn, split_by_writer(letters)[0], hp.seed, progress)
+    progress(f"Learning what is not a digit: {len(labels):,} examples for {NOT_A_DIGIT_EPOCHS} epochs...")
+    started = time.perf_counter()
+    model = learn_not_a_digit(base_model, images, labels, hp.seed)
+    seconds += time.perf_counter() - started
+    decision = Decision.for_model(NOT_A_DIGIT + 1)
+    test = evaluate(model, data.x_test, data.y_test)
     held_out_set = render_drawn_set(held_out, seed=0)
-    drawn_score = score_drawn(make_predictor(outcome.model)(held_out_set.images), held_out_set)
-    progress(f"MNIST test accuracy {test.accuracy:.4f}; held-out writers' drawings {drawn_score.accuracy:.4f} "
-             f"({drawn_score.count} drawings); {outcome.seconds:.0f} s.")
-    record = new_run_record(name=DEFAULT_RUN, hp=hp, history=metrics.history(), test=test.summary(),
-                            seconds=outcome.seconds, data=data, status=outcome.status)
+    drawn_score = score_drawn(make_predictor(model)(held_out_set.images), held_out_set)
+    scores = score_held_out(model, decision, held_out_sets(drawn, letters))
+    mnist_right = right_counting_rejections(test.probabilities, data.y_test, decision).mean()
+    progress(f"MNIST test accuracy {test.accuracy:.4f} ({mnist_right:.4f} counting rejections); held out: "
+             f"digits read right {scores.digits_right:.4f}, "
+             f"letters rejected {scores.letters_rejected:.4f}, doodles rejected {scores.doodles_rejected:.4f}; "
+             f"{seconds:.0f} s.")
+    record = new_run_record(name=DEFAULT_RUN, hp=hp, history=history, test=test.summary(),
+                            seconds=seconds, data=data, status=status)
     record = replace(record, drawn={"held_out_accuracy": drawn_score.accuracy, "held_out_count": drawn_score.count,
-                                    "held_out_writers": drawn_score.writers, "training_drawings": len(extra[1])})
+                                    "held_out_writers": drawn_score.writers, "training_drawings": training_drawings},
+                     not_a_digit={**decision.to_dict(), "held_out": scores.to_dict(),
+                                  "mnist_test_right": float(mnist_right),
+                                  "held_out_kinds": list(HELD_OUT_KINDS)})
     with tempfile.TemporaryDirectory(dir=destination.parent) as staging:
-        saved = ModelStore(staging, builtin=None).save(outcome.model, record)
+        saved = ModelStore(staging, builtin=None).save(model, record)
         shutil.rmtree(destination, ignore_errors=True)
         (Path(staging) / DEFAULT_RUN).rename(destination)
     return saved

@@ -36,7 +36,7 @@ class DrawnDataError(FileNotFoundError, ValueError):
 
 @dataclass(frozen=True)
 class DrawnDigit:
-    label: int
+    label: int | str  # 0..9; one letter for the drawings of load_drawn_letters
     writer: str  # the person (UNIPEN writer_id): keep writers apart between training and validation
     strokes: tuple[Stroke, ...]
 
@@ -50,6 +50,25 @@ def drawn_digits_path() -> Path:
 def load_drawn_digits(path: str | os.PathLike[str] | None = None) -> list[DrawnDigit]:
     """Read a unipen_digits_*.json.gz file (default: drawn_digits_path()), checking every sample."""
     path = drawn_digits_path() if path is None else Path(path).expanduser()
+    drawings = [_parse_sample(sample, index, path) for index, sample in enumerate(_read_samples(path))]
+    for index, digit in enumerate(drawings):
+        if not isinstance(digit.label, int) or not 0 <= digit.label <= 9:
+            raise DrawnDataError(f"{path}: sample {index} has label {digit.label!r}, expected 0..9.")
+    return drawings
+
+
+def load_drawn_letters(path: str | os.PathLike[str]) -> list[DrawnDigit]:
+    """Read a unipen_letters_*.json.gz file: pen-written letters, ``label`` one letter (things that are not
+    digits, for teaching and measuring "not a digit")."""
+    path = Path(path).expanduser()
+    letters = [_parse_sample(sample, index, path) for index, sample in enumerate(_read_samples(path))]
+    for index, letter in enumerate(letters):
+        if not isinstance(letter.label, str) or len(letter.label) != 1 or letter.label.isdigit():
+            raise DrawnDataError(f"{path}: sample {index} has label {letter.label!r}, expected one letter.")
+    return letters
+
+
+def _read_samples(path: Path) -> list[object]:
     try:
         with gzip.open(path, "rt", encoding="utf-8") as file:
             document = json.load(file)
@@ -61,7 +80,7 @@ def load_drawn_digits(path: str | os.PathLike[str] | None = None) -> list[DrawnD
     samples = document.get("samples") if isinstance(document, dict) else None
     if not isinstance(samples, list):
         raise DrawnDataError(f"{path} has no list of 'samples'.")
-    return [_parse_sample(sample, index, path) for index, sample in enumerate(samples)]
+    return samples
 
 
 def _parse_sample(sample: object, index: int, path: Path) -> DrawnDigit:
@@ -71,8 +90,6 @@ def _parse_sample(sample: object, index: int, path: Path) -> DrawnDigit:
         strokes = tuple(tuple((int(x), int(y)) for x, y in stroke) for stroke in sample["strokes"])  # type: ignore[index]
     except (KeyError, TypeError, ValueError) as error:
         raise DrawnDataError(f"{path}: sample {index} is malformed ({error!r}).") from error
-    if not isinstance(label, int) or not 0 <= label <= 9:
-        raise DrawnDataError(f"{path}: sample {index} has label {label!r}, expected 0..9.")
     if not strokes or not all(strokes):
         raise DrawnDataError(f"{path}: sample {index} has an empty stroke.")
     return DrawnDigit(label=label, writer=str(writer), strokes=strokes)

@@ -35,7 +35,7 @@ class Evaluation:
     recall: np.ndarray
     f1: np.ndarray
     mistakes: tuple[Mistake, ...]  # most confident first
-    probabilities: np.ndarray
+    probabilities: np.ndarray  # (N, 10), or (N, 11) for a model with a "not a digit" output
 
     @property
     def wrong(self) -> int:
@@ -83,11 +83,16 @@ def per_class_scores(confusion: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.
 
 
 def evaluation_from_probabilities(probabilities: np.ndarray, labels: np.ndarray) -> Evaluation:
-    """Every figure of an Evaluation from (N, 10) probabilities and the N true labels."""
-    probabilities = np.asarray(probabilities, dtype=np.float64)
+    """Every figure of an Evaluation from (N, 10) probabilities and the N true labels.
+
+    A model with an 11th "not a digit" output gives (N, 11): the figures are then on its digit outputs
+    (the digit it would read), and ``probabilities`` keeps all 11 so rejections can be counted apart."""
+    all_outputs = np.asarray(probabilities, dtype=np.float64)
     labels = np.asarray(labels).astype(np.int64)
-    if probabilities.ndim != 2 or probabilities.shape != (len(labels), NUM_CLASSES) or len(labels) == 0:
-        raise ValueError(f"expected (N, 10) probabilities for N > 0 labels; got {probabilities.shape}")
+    if all_outputs.ndim != 2 or all_outputs.shape[0] != len(labels) or len(labels) == 0 \
+            or all_outputs.shape[1] not in (NUM_CLASSES, NUM_CLASSES + 1):
+        raise ValueError(f"expected (N, 10) or (N, 11) probabilities for N > 0 labels; got {all_outputs.shape}")
+    probabilities = all_outputs[:, :NUM_CLASSES]
     predicted = probabilities.argmax(axis=1)
     confidence = probabilities.max(axis=1)
     true_probability = np.clip(probabilities[np.arange(len(labels)), labels], _EPSILON, 1 - _EPSILON)
@@ -107,12 +112,12 @@ def evaluation_from_probabilities(probabilities: np.ndarray, labels: np.ndarray)
         recall=recall,
         f1=f1,
         mistakes=mistakes,
-        probabilities=probabilities.astype(np.float32),
+        probabilities=all_outputs.astype(np.float32),
     )
 
 
 def predict_probabilities(model: keras.Model, images: np.ndarray, batch_size: int = 1000) -> np.ndarray:
-    """(N, 10) probabilities for uint8 or 0..1 float (N, 28, 28) images, in large batches."""
+    """(N, 10) (or (N, 11)) probabilities for uint8 or 0..1 float (N, 28, 28) images, in large batches."""
     x = normalise(images) if images.dtype == np.uint8 else np.asarray(images, dtype=np.float32)
     return np.asarray(model.predict(x, batch_size=batch_size, verbose=0))
 

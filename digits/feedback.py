@@ -22,13 +22,28 @@ from PIL import Image
 DRAWINGS_DIR_ENV = "DIGITS_DRAWINGS_DIR"
 
 
+NOT_A_DIGIT = "not a digit"  # the answer for a drawing that is no digit at all (a star, a letter, a face)
+# What people type for it, lower-cased and with single spaces.
+_NOT_A_DIGIT_WORDS = {NOT_A_DIGIT, "not digit", "not a number", "no digit", "none", "nothing", "?"}
+
+
 class FeedbackError(Exception):
     """A drawing could not be saved; the message says why."""
 
 
+def parse_answer(text: str) -> str:
+    """A person's answer as it is saved: the digits ("7", "2026") or NOT_A_DIGIT. FeedbackError otherwise."""
+    answer = " ".join(text.strip().lower().split())
+    if answer in _NOT_A_DIGIT_WORDS:
+        return NOT_A_DIGIT
+    if not answer.isdigit() or not answer.isascii() or len(answer) > 32:
+        raise FeedbackError(f'{text!r} is not a digit or a number: type the digit(s) it was, or "{NOT_A_DIGIT}".')
+    return answer
+
+
 @dataclass(frozen=True)
 class LabelledDrawing:
-    label: str  # the right answer, digits only: "7" or "2026"
+    label: str  # the right answer: digits only ("7" or "2026"), or NOT_A_DIGIT
     predicted: str
     model: str
     created: str
@@ -54,9 +69,10 @@ def _atomic_write(path: Path, data: bytes) -> None:
 
 
 def save_drawing(directory: Path, canvas: np.ndarray, label: str, predicted: str, model: str) -> LabelledDrawing:
-    """Save the canvas image and what is known about it; the PNG is written before the record."""
-    if not label.isdigit() or not label.isascii() or len(label) > 32:
-        raise FeedbackError(f"{label!r} is not a digit or a number.")
+    """Save the canvas image and what is known about it; the PNG is written before the record.
+
+    ``label``: the right answer as typed (see parse_answer); ``predicted``: what the model read, the same way."""
+    label = parse_answer(label)
     record = LabelledDrawing(label=label, predicted=predicted, model=model,
                              created=datetime.now(UTC).isoformat(timespec="seconds"))
     stem = f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:8]}"

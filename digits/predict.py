@@ -1,33 +1,120 @@
-"""Read digits with a trained model, fast enough to run after every stroke."""
+"""Read digits with a trained model, fast enough to run after every stroke, and say when a drawing is not one.
+
+Every reading has one of three outcomes: digits (one, or a number of several), *not a digit* (a
+star, a face, a letter: at least one part does not look like a digit), or *no ink* (nothing drawn).
+A model decides "not a digit" in one of two ways (a ``Decision``): by an 11th output trained on
+things that are not digits, or, for a model with only the 10 digit outputs, by a threshold on its
+highest probability, calibrated on the run's validation digits so that 99% of them pass.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from digits.data import IMAGE_SIZE, normalise
+from digits.data import IMAGE_SIZE, NUM_CLASSES, normalise
 
 if TYPE_CHECKING:
     import keras
 
 ProbabilityFunction = Callable[[np.ndarray], np.ndarray]
+NOT_A_DIGIT = NUM_CLASSES  # the index of the optional 11th output, "not a digit" (also its training label)
+OUTPUT_THRESHOLD = 0.5  # with that output: a digit when the outputs 0..9 together get at least half
+UNKNOWN_PART = "?"  # how a part that is not a digit shows in a number
+
+
+class Outcome(StrEnum):
+    DIGIT = "digit"  # one digit, or a number: every part is a digit
+    NOT_A_DIGIT = "not a digit"
+    NO_INK = "no ink"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """How a model tells a digit from something that is not one.
+
+    ``method`` "output": the model has an 11th output; the score is 1 - its probability. "threshold":
+    the score is the highest digit probability. Either way a part is a digit when score >= threshold;
+    a threshold of 0 never rejects (models saved before this existed, with nothing calibrated)."""
+
+    method: Literal["output", "threshold"]
+    threshold: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"method": self.method, "threshold": self.threshold}
+
+    @classmethod
+    def for_model(cls, outputs: int, saved: dict[str, Any] | None = None) -> Decision:
+        """The decision saved in a run record (its ``not_a_digit`` field), else the natural one for a model
+        with ``outputs`` outputs."""
+        method = "output" if outputs > NUM_CLASSES else "threshold"
+        if saved and saved.get("method") == method and isinstance(saved.get("threshold"), int | float):
+            return cls(method, float(saved["threshold"]))
+        return cls(method, OUTPUT_THRESHOLD if method == "output" else 0.0)
+
+    @property
+    def description(self) -> str:
+        if self.method == "output":
+            return ("It learned what is not a digit: it has an output of its own for \"not a digit\", trained on "
+                    "letters and doodles, and says so when that output gets more than "
+                    f"{1 - self.threshold:.0%} of its belief.")
+        if self.threshold <= 0:
+            return ("It never says \"not a digit\": nothing was calibrated for it (saved before that existed, or "
+                    "trained without validation digits), so it always guesses a digit.")
+        return (f"It says \"not a digit\" when it is less than {self.threshold:.1%} sure of any digit: the level "
+                "that 99% of the digits it was checked on while training reach.")
+
+
+def digit_scores(probabilities: np.ndarray) -> np.ndarray:
+    """How much each row looks like a digit, 0..1: 1 minus the 11th output, or the highest digit probability."""
+    probabilities = np.atleast_2d(probabilities)
+    if probabilities.shape[1] > NUM_CLASSES:
+        return 1.0 - probabilities[:, NOT_A_DIGIT]
+    return probabilities.max(axis=1)
+
+
+def is_digit(probabilities: np.ndarray, decision: Decision) -> np.ndarray:
+    """One bool per row: does the model take it for a digit?"""
+    return digit_scores(probabilities) >= decision.threshold
+
+
+def calibrate_threshold(validation_probabilities: np.ndarray, pass_share: float = 0.99) -> Decision:
+    """A decision for a model's validation digits such that ``pass_share`` of them count as digits."""
+    if np.atleast_2d(validation_probabilities).shape[1] > NUM_CLASSES:
+        return Decision("output", OUTPUT_THRESHOLD)  # trained for it: no threshold to fit
+    # The highest threshold that lets ``pass_share`` through: the least sure digits beyond that share fail.
+    scores = np.sort(digit_scores(validation_probabilities))
+    return Decision("threshold", float(scores[int(len(scores) * (1 - pass_share))]))
+
+
+def model_decision(model: keras.Model, saved: dict[str, Any] | None = None) -> Decision:
+    """The decision for a loaded model and what its run record saved (RunRecord.not_a_digit)."""
+    return Decision.for_model(int(model.output_shape[-1]), saved)
 
 
 @dataclass(frozen=True)
 class Prediction:
-    digit: int
-    confidence: float
-    probabilities: tuple[float, ...]  # one per digit 0..9
+    digit: int  # the closest digit, even when the part is not taken for one
+    confidence: float  # the probability of that digit among the digits
+    probabilities: tuple[float, ...]  # one per digit 0..9, summing to 1: which digit, if it is one
+    is_digit: bool = True
+    digit_score: float = 1.0  # how much it looks like a digit (Decision says how it is measured)
+
+    @property
+    def text(self) -> str:
+        return str(self.digit) if self.is_digit else UNKNOWN_PART
 
     def to_dict(self) -> dict[str, object]:
-        return {"digit": self.digit, "confidence": self.confidence, "probabilities": list(self.probabilities)}
+        return {"digit": self.digit, "confidence": self.confidence, "probabilities": list(self.probabilities),
+                "is_digit": self.is_digit, "digit_score": self.digit_score}
 
 
 def make_predictor(model: keras.Model) -> ProbabilityFunction:
-    """A function from (N, 28, 28) images (uint8, or floats in 0..1) to (N, 10) probabilities.
+    """A function from (N, 28, 28) images (uint8, or floats in 0..1) to (N, 10) or (N, 11) probabilities.
 
     Compiled once with a fixed signature: ``model.predict`` sets up a whole input pipeline on
     every call (about 40 ms here), far too slow for one drawing at a time.
@@ -51,21 +138,50 @@ def make_predictor(model: keras.Model) -> ProbabilityFunction:
     return probabilities
 
 
-def to_predictions(probabilities: np.ndarray) -> list[Prediction]:
+def to_predictions(probabilities: np.ndarray, decision: Decision | None = None) -> list[Prediction]:
+    """Predictions from (N, 10) or (N, 11) outputs; ``decision`` defaults to the natural one for their width."""
+    probabilities = np.atleast_2d(np.asarray(probabilities, dtype=np.float64))
+    decision = decision or Decision.for_model(probabilities.shape[1])
+    scores = digit_scores(probabilities)
+    digit_part = probabilities[:, :NUM_CLASSES]
+    digit_part = digit_part / np.maximum(digit_part.sum(axis=1, keepdims=True), 1e-12)
     return [
-        Prediction(int(row.argmax()), float(row.max()), tuple(float(p) for p in row))
-        for row in np.asarray(probabilities)
+        Prediction(int(row.argmax()), float(row.max()), tuple(float(p) for p in row),
+                   is_digit=bool(score >= decision.threshold), digit_score=float(score))
+        for row, score in zip(digit_part, scores, strict=True)
     ]
 
 
 @dataclass(frozen=True)
 class Reading:
-    """What the model read on a drawing: one prediction per digit, left to right."""
+    """What the model read on a drawing: one prediction per part, left to right."""
 
     predictions: tuple[Prediction, ...]
 
     @property
+    def outcome(self) -> Outcome:
+        if not self.predictions:
+            return Outcome.NO_INK
+        return Outcome.DIGIT if all(p.is_digit for p in self.predictions) else Outcome.NOT_A_DIGIT
+
+    @property
     def text(self) -> str:
+        """The digits read, "?" for a part that is not a digit: "7", "2026", "4?"."""
+        return "".join(prediction.text for prediction in self.predictions)
+
+    @property
+    def number(self) -> str | None:
+        """The digits read when every part is a digit, else None."""
+        return self.text if self.outcome is Outcome.DIGIT else None
+
+    @property
+    def answer(self) -> str:
+        """The number read, or "not a digit" (as a person answers, digits.feedback.NOT_A_DIGIT)."""
+        return self.number if self.number is not None else Outcome.NOT_A_DIGIT.value
+
+    @property
+    def closest(self) -> str:
+        """The closest digits, even for parts not taken for digits."""
         return "".join(str(prediction.digit) for prediction in self.predictions)
 
     @property
@@ -74,8 +190,16 @@ class Reading:
         return float(np.prod([prediction.confidence for prediction in self.predictions]))
 
 
-def read_digits(probabilities: ProbabilityFunction, images: list[np.ndarray]) -> Reading | None:
-    """Read preprocessed 28x28 digit images in one batch; None when there is no digit at all."""
+def read_digits(probabilities: ProbabilityFunction, images: list[np.ndarray],
+                decision: Decision | None = None) -> Reading | None:
+    """Read preprocessed 28x28 part images in one batch; None when there is no ink at all.
+
+    ``decision``: how to tell digits from the rest (default: the natural one for the model's outputs)."""
     if not images:
         return None
-    return Reading(tuple(to_predictions(probabilities(np.stack(images)))))
+    return Reading(tuple(to_predictions(probabilities(np.stack(images)), decision)))
+
+
+def outcome_of(reading: Reading | None) -> Outcome:
+    """The reading's outcome, with no reading at all (nothing drawn) as NO_INK."""
+    return Outcome.NO_INK if reading is None else reading.outcome

@@ -59,6 +59,9 @@ class RunRecord:
     taught: dict[str, Any] = field(default_factory=dict)  # a taught model: from, drawings, before, after
     # Where it trained: {"name": "local" | "ray", "address": the Ray cluster's, "node_id": the machine's}.
     engine: dict[str, Any] = field(default_factory=lambda: {"name": "local", "address": None, "node_id": None})
+    # How it tells a digit from something else (digits.predict.Decision.to_dict()) and figures on non-digits;
+    # empty for runs saved before that existed.
+    not_a_digit: dict[str, Any] = field(default_factory=dict)
 
     @property
     def hp(self) -> Hyperparameters:
@@ -126,6 +129,7 @@ def new_run_record(
     seconds: float,
     data: Mnist,
     status: str,
+    not_a_digit: dict[str, Any] | None = None,
 ) -> RunRecord:
     return RunRecord(
         name=name,
@@ -137,6 +141,7 @@ def new_run_record(
         data_fingerprint=data.fingerprint,
         status=status,
         versions=library_versions(),
+        not_a_digit=not_a_digit or {},
     )
 
 

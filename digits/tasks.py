@@ -29,6 +29,7 @@ class TrainTask:
 
     def run(self, report: Callable[[TaskMessage], None], stop_event: threading.Event) -> TaskResult:
         from digits.evaluation import evaluate
+        from digits.non_digits import calibrate_on_validation
         from digits.store import model_file_bytes, new_run_record
         from digits.training import make_reporter, new_metrics, train, training_count
 
@@ -43,5 +44,7 @@ class TrainTask:
         report(Saving())
         test = evaluate(outcome.model, data.x_test, data.y_test)
         record = new_run_record(name=self.name, hp=self.hp, history=metrics.history(), test=test.summary(),
-                                seconds=outcome.seconds, data=data, status=outcome.status)
+                                seconds=outcome.seconds, data=data, status=outcome.status,
+                                not_a_digit=calibrate_on_validation(outcome.model, data, self.hp.validation_split)
+                                .to_dict())
         return TaskResult(JobStatus(outcome.status), record, model_file_bytes(outcome.model))

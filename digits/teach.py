@@ -28,6 +28,7 @@ from digits.data import IMAGE_SIZE, Mnist, normalise
 from digits.default_model import split_by_writer
 from digits.drawn import DrawnDigit
 from digits.evaluation import DrawnSet, evaluate, render_drawn_set, score_drawn
+from digits.feedback import NOT_A_DIGIT
 from digits.models import Hyperparameters
 from digits.preprocess import preprocess_canvas
 from digits.store import ModelStore, RunRecord, new_run_record
@@ -114,6 +115,9 @@ def read_drawings(directory: Path) -> Drawings:
                 canvas = np.asarray(image.convert("RGBA"))
         except (OSError, ValueError, KeyError, TypeError, UnidentifiedImageError) as error:
             raise TeachError(f"{record.name} (or its PNG) cannot be read: {error}.") from error
+        if label == NOT_A_DIGIT:  # a star or a letter the person marked so: no handwriting of a digit to learn
+            skipped.append(f"{record.stem}: marked as not a digit")
+            continue
         if not (label.isascii() and label.isdigit()):
             raise TeachError(f"{record.name} is labelled {label!r}: a label must be a digit 0-9 (or a number).")
         pairs = drawing_images(canvas, label)
@@ -387,7 +391,8 @@ class TeachTask:
         test = evaluate(outcome.model, data.x_test, data.y_test)
         record = new_run_record(name=self.name, hp=self.hp, history=metrics.history(), test=test.summary(),
                                 seconds=time.perf_counter() - started, data=data, status=outcome.status)
-        record = replace(record, drawn=self.source.drawn, taught={
+        # The decision on "not a digit" stays the source's: an 11th output is taught along; a threshold carries over.
+        record = replace(record, drawn=self.source.drawn, not_a_digit=self.source.not_a_digit, taught={
             "from": self.source.name, "drawings": len(self.drawings), "taught_on": len(taught),
             "measured_on": len(yardsticks.yours), "held_out": yardsticks.held_out,
             "counts": self.drawings.counts(), "styles": {str(digit): style for digit, style in lesson.styles.items()},

@@ -102,7 +102,8 @@ def _show_counts(drawings: Drawings | None) -> None:
     where = "on this server, shared" if st.session_state.get(KEEP_KEY) else "for this browser session only"
     st.markdown(f"**{count}** of your drawings are saved ({where}).")
     if drawings is not None and drawings.skipped:
-        st.caption(f"{len(drawings.skipped)} could not be used: their digits could not be told apart.")
+        st.caption(f"{len(drawings.skipped)} are not used: marked as not a digit, or their digits could not be told "
+                   "apart.")
     lacking = list(range(10)) if drawings is None else missing_digits(drawings, ROUND_REPEATS)
     if lacking:
         st.caption("Digits with fewer than 3 examples: " + ", ".join(str(digit) for digit in lacking))

@@ -1,0 +1,106 @@
+"""Does the app know what is not a digit? The shipped default model and a CNN freshly trained here on MNIST
+alone (with the threshold the Train page calibrates: 99% of its validation digits pass), measured on what
+neither ever trained on: pen-drawn digits and letters by held-out writers, doodles of held-out kinds, all
+drawn anywhere on the Draw page's canvas and read through its own path. Rejections of real digits count
+as mistakes, everywhere. Then zeros, ones and sevens of the held-out writers with the extra stroke of a
+common style (slashed 0, flagged 1, crossed 7), and the time to read one drawing (preprocessing,
+prediction and the decision) against ``model.predict`` on one image, measured in the same run.
+
+    PYTHONPATH=. python benchmarks/not_a_digit.py --drawn ../shared/data/unipen/unipen_digits_dev.json.gz \\
+        --letters ../shared/data/unipen/unipen_letters_dev.json.gz [--cnn-epochs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+
+from digits.data import load_mnist
+from digits.default_model import HeldOutSets, held_out_sets, split_by_writer, with_style_variant
+from digits.drawn import load_drawn_digits, load_drawn_letters, random_box, render_strokes
+from digits.models import default_hyperparameters
+from digits.non_digits import (
+    calibrate_on_validation,
+    read_right,
+    read_sample,
+    render_sample,
+    right_counting_rejections,
+    score_samples,
+)
+from digits.predict import Decision, make_predictor, model_decision, read_digits
+from digits.preprocess import preprocess_canvas
+from digits.store import DEFAULT_RUN, ModelStore
+from digits.training import train
+
+STYLED = (0, 1, 7)
+
+
+def report(name: str, model, decision: Decision, sets: HeldOutSets, styled, data) -> None:
+    predict = make_predictor(model)
+    scores = score_samples(predict, decision, sets.digits, sets.letters, sets.doodles)
+    probabilities = predict(data.x_test)
+    mnist = right_counting_rejections(probabilities, data.y_test, decision)
+    styles = read_right(read_sample(predict, styled, decision), styled.labels).mean()
+    print(f"{name:<44} {scores.digits_right:>8.4f} {scores.letters_rejected:>8.4f} {scores.doodles_rejected:>8.4f} "
+          f"{mnist.mean():>8.4f} {styles:>8.4f}   {decision.method} {decision.threshold:.4f}")
+
+
+def reading_time_ms(model, decision: Decision, canvases: list[np.ndarray]) -> tuple[float, float]:
+    """Median ms per canvas to preprocess, predict and decide; and of model.predict on one ready image."""
+    predict = make_predictor(model)
+    ready = np.zeros((1, 28, 28), np.float32)
+    for canvas in canvases[:5]:  # warm up
+        read_digits(predict, preprocess_canvas(canvas), decision)
+        model.predict(ready, verbose=0)
+    ours, keras_predict = [], []
+    for canvas in canvases:
+        started = time.perf_counter()
+        read_digits(predict, preprocess_canvas(canvas), decision)
+        ours.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        model.predict(ready, verbose=0)
+        keras_predict.append(time.perf_counter() - started)
+    return statistics.median(ours) * 1000, statistics.median(keras_predict) * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--drawn", help="UNIPEN digits file (default: $DIGITS_DRAWN_DATA)")
+    parser.add_argument("--letters", required=True, help="UNIPEN letters file")
+    parser.add_argument("--cnn-epochs", type=int, default=default_hyperparameters("cnn").epochs)
+    args = parser.parse_args()
+
+    drawn, letters = load_drawn_digits(args.drawn), load_drawn_letters(args.letters)
+    sets = held_out_sets(drawn, letters)
+    rng = np.random.default_rng(0)
+    held_styled = [d for d in split_by_writer(drawn)[1] if d.label in STYLED]
+    styled = render_sample([with_style_variant(d, rng) for d in held_styled], [d.label for d in held_styled], 3)
+    data = load_mnist()
+    print(f"held out: {len(sets.digits.labels)} pen digits and {len(sets.letters.labels)} letters by writers never "
+          f"trained on, {len(sets.doodles.labels)} doodles of kinds never trained on "
+          f"({', '.join(sorted(set(sets.doodles.labels)))}); {len(styled.labels)} styled 0/1/7")
+    print(f"{'model':<44} {'digits':>8} {'letters':>8} {'doodles':>8} {'MNIST':>8} {'styles':>8}   decision")
+    print(f"{'':<44} {'right':>8} {'rejected':>8} {'rejected':>8} {'right':>8} {'right':>8}")
+
+    store = ModelStore()
+    default_model = store.load(DEFAULT_RUN)
+    default_decision = model_decision(default_model, store.record(DEFAULT_RUN).not_a_digit)
+    report("default model (shipped)", default_model, default_decision, sets, styled, data)
+
+    hp = default_hyperparameters("cnn", epochs=args.cnn_epochs)
+    cnn = train(hp, data).model
+    report(f"CNN trained here, {hp.epochs} epochs, MNIST only", cnn, calibrate_on_validation(cnn, data,
+                                                                                     hp.validation_split),
+           sets, styled, data)
+
+    canvases = [render_strokes(d.strokes, box=random_box(rng)) for d in drawn[:100]]
+    ours, baseline = reading_time_ms(default_model, default_decision, canvases)
+    print(f"one drawing with the default model, preprocessing + prediction + decision: median {ours:.2f} ms "
+          f"(model.predict on one ready image: {baseline:.1f} ms, {baseline / ours:.0f}x slower)")
+
+
+if __name__ == "__main__":
+    main()
