@@ -10,9 +10,10 @@ from streamlit.testing.v1 import AppTest
 
 from conftest import PROJECT_ROOT, load_sample
 from digits.data import Mnist
+from digits.engine_local import LocalJob
 from digits.models import default_hyperparameters
 from digits.store import ModelStore
-from digits.training import TrainingJob
+from digits.tasks import TrainTask
 
 APP = str(PROJECT_ROOT / "streamlit_app.py")
 SEVEN = [((200, 100), (800, 100), (450, 900)), ((300, 500), (700, 500))]
@@ -36,7 +37,8 @@ def page(path: str, **session: object) -> AppTest:
 
 def train_run(name: str) -> str:
     """A quick MLP on the committed sample: one epoch, so it still makes mistakes to look at."""
-    job = TrainingJob(default_hyperparameters("mlp", epochs=1, batch_size=100), name, load_sample, ModelStore()).start()
+    job = LocalJob(TrainTask(default_hyperparameters("mlp", epochs=1, batch_size=100), name, load_sample),
+                   ModelStore()).start()
     assert job.wait(120) and job.snapshot().status == "finished", job.snapshot().error
     return name
 

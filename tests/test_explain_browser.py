@@ -19,9 +19,10 @@ from browser import app_env, chromium_available, screenshot, streamlit_server
 from conftest import load_sample
 from digits.data import load_mnist
 from digits.drawn import strokes_to_canvas_points
+from digits.engine_local import LocalJob
 from digits.models import default_hyperparameters
 from digits.store import ModelStore
-from digits.training import TrainingJob
+from digits.tasks import TrainTask
 
 pytestmark = [
     pytest.mark.browser,
@@ -42,7 +43,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     hp = default_hyperparameters("mlp", epochs=5, batch_size=128)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DIGITS_DATA_DIR", env["DIGITS_DATA_DIR"])
-        job = TrainingJob(hp, MLP_RUN, loader, ModelStore(env["DIGITS_MODELS_DIR"])).start()
+        job = LocalJob(TrainTask(hp, MLP_RUN, loader), ModelStore(env["DIGITS_MODELS_DIR"])).start()
         assert job.wait(300) and job.snapshot().status == "finished", job.snapshot().error
     with streamlit_server(env) as running:
         yield running.url

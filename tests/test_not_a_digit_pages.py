@@ -77,6 +77,7 @@ def test_not_a_digit_is_an_answer_on_the_draw_page(isolated_store: Path, tmp_pat
     monkeypatch.setenv("DIGITS_DRAWINGS_DIR", str(tmp_path / "drawings"))
     monkeypatch.setattr("ui.canvas.drawing_canvas", drawing(render_strokes(UPRIGHT)))
     at = page("app_pages/draw.py", "knows")
+    at.toggle(key="teach_keep_on_server").set_value(True).run()  # else drawings stay with the session
     at.text_input(key="draw_truth").set_value("Not a digit").run()
     at.button(key="draw_save").click().run()
     assert not at.exception
