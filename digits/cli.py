@@ -327,7 +327,7 @@ def command_explain(args: argparse.Namespace, store: ModelStore) -> int:
             digits = [ranked_digits(row)[0] for row in probabilities]
             maps = saliency(stack, np.array(digits))
             parts = [{"digit": digit, "confidence": float(row[digit]), "input": image.tolist(),
-                      "saliency": map_.round(6).tolist()}
+                      "saliency": map_.round(8).tolist()}
                      for digit, row, image, map_ in zip(digits, probabilities, stack, maps, strict=True)]
         written = []
         if out is not None:

@@ -21,16 +21,15 @@ Family = Literal["mlp", "cnn"]
 RARE_INK_SHARE = 0.01  # a pixel inked in fewer than 1 in 100 training digits teaches its weights almost nothing
 
 
-def _weighted_layers(model: keras.Model) -> list[keras.layers.Layer]:
-    return [layer for layer in model.layers if layer.weights]
+def _layers(model: keras.Model, kind: type) -> list[keras.layers.Layer]:
+    return [layer for layer in model.layers if isinstance(layer, kind)]
 
 
 def family(model: keras.Model) -> Family:
-    """"cnn" when the first layer with weights is a convolution, else "mlp" (dense layers on the pixels)."""
+    """"cnn" when the model has a convolutional layer, else "mlp" (dense layers on the pixels)."""
     import keras
 
-    first = _weighted_layers(model)[0]
-    return "cnn" if isinstance(first, keras.layers.Conv2D) else "mlp"
+    return "cnn" if _layers(model, keras.layers.Conv2D) else "mlp"
 
 
 def digit_patterns(model: keras.Model, images: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -42,7 +41,9 @@ def digit_patterns(model: keras.Model, images: np.ndarray, labels: np.ndarray) -
     picture into noise."""
     if family(model) != "mlp":
         raise ValueError("digit patterns are read from dense layers on the pixels; this model is convolutional")
-    *hidden, last = _weighted_layers(model)
+    import keras
+
+    *hidden, last = _layers(model, keras.layers.Dense)
     labels = np.asarray(labels)
     activity = normalise(np.asarray(images)).reshape(len(labels), -1).astype(np.float64)
     switched_on = []
@@ -72,7 +73,9 @@ def first_layer_units(model: keras.Model) -> np.ndarray:
     """(units, 28, 28): each first-layer unit's weights over the input pixels (the MLP)."""
     if family(model) != "mlp":
         raise ValueError("first-layer units over the pixels belong to dense networks; this model is convolutional")
-    kernel = np.asarray(_weighted_layers(model)[0].kernel)
+    import keras
+
+    kernel = np.asarray(_layers(model, keras.layers.Dense)[0].kernel)
     return kernel.T.reshape(-1, IMAGE_SIZE, IMAGE_SIZE)
 
 
@@ -80,7 +83,9 @@ def first_layer_filters(model: keras.Model) -> np.ndarray:
     """(filters, height, width): the first convolution's small stencils (of a one-channel input)."""
     if family(model) != "cnn":
         raise ValueError("filters belong to convolutional networks; this model has dense layers only")
-    kernel = np.asarray(_weighted_layers(model)[0].kernel)  # (height, width, 1, filters)
+    import keras
+
+    kernel = np.asarray(_layers(model, keras.layers.Conv2D)[0].kernel)  # (height, width, 1, filters)
     return np.moveaxis(kernel[:, :, 0, :], -1, 0)
 
 
@@ -94,7 +99,7 @@ def feature_maps(model: keras.Model, image: np.ndarray) -> list[FeatureMaps]:
     """What each convolutional layer makes of one 28x28 image (uint8, or floats in 0..1), first layer first."""
     import keras
 
-    convolutions = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+    convolutions = _layers(model, keras.layers.Conv2D)
     if not convolutions:
         raise ValueError("feature maps belong to convolutional networks; this model has dense layers only")
     image = np.asarray(image)
