@@ -172,28 +172,33 @@ def test_a_run_is_deleted_by_its_trainer_after_a_confirmation(page, server: str)
     time.sleep(0.5)
     page.get_by_role("button", name="Start training").click()
     wait_for(lambda: page.locator("[data-testid=stAlertContentSuccess]").count() > 0, 300, "the run to finish")
-    page.get_by_role("combobox", name="A saved run").click()
-    page.get_by_role("option", name="to-delete").click()
-    time.sleep(0.5)
-    assert page.get_by_role("button", name="Download to-delete.keras").count() == 1
+    # The page redraws once more when the run is saved (it becomes the current model): choose after that.
+    picker = page.get_by_role("combobox", name="Current model")
+    wait_for(lambda: picker.input_value().startswith("to-delete"), 30, "the saved run in the sidebar")
+    chooser = page.get_by_role("combobox", name="A saved run")
+    chooser.click()
+    chooser.press_sequentially("to-delete")  # filters the options, as a person with many runs would
+    page.get_by_role("option", name="to-delete", exact=True).click()
+    download = page.get_by_role("button", name="Download to-delete.keras")
+    wait_for(lambda: download.count() == 1, 10, "to-delete chosen, with its download")
     page.get_by_role("button", name="Delete", exact=True).click()
     dialog = page.get_by_role("dialog")
     dialog.get_by_text("for good").wait_for()
     screenshot(page, "train-delete-dialog")
     dialog.get_by_role("button", name="Yes, delete").click()
     wait_for(lambda: page.get_by_role("dialog").count() == 0, 15, "the dialog to close")
-    wait_for(lambda: page.locator("[data-testid=stDataFrame]").get_by_text("to-delete").count() == 0, 15,
-             "the run to leave the table")
+    wait_for(lambda: download.count() == 0 and not picker.input_value().startswith("to-delete"), 15,
+             "to-delete gone from the page")
     assert_no_exception(page)
 
 
 def test_evaluate_shows_heatmap_and_gallery(page, server: str) -> None:
     open_page(page, f"{server}/evaluate")
     page.wait_for_selector("[data-testid=stPlotlyChart] .heatmaplayer", timeout=120_000)
-    page.wait_for_selector("[data-testid=stImage] img")
+    page.locator("[data-testid=stImage] img:visible").first.wait_for()
     assert metric(page, "Test accuracy").endswith("%")
     wait_for(lambda: metric(page, "Drawn digits read right").endswith("%"), 120, "the pen-drawn digits' score")
-    assert page.locator("[data-testid=stImage] img").count() >= 1
+    assert page.locator("[data-testid=stImage] img:visible").count() >= 1
     assert page.locator("[data-testid=stPlotlyChart] .heatmaplayer .hm").count() >= 1
     screenshot(page, "evaluate")
     assert_no_exception(page)
