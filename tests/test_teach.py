@@ -187,3 +187,22 @@ def test_simulated_people_save_drawings_teach_can_read(tmp_path: Path) -> None:
         assert all(0 <= v <= 1000 for d in written for stroke in d.strokes for point in stroke for v in point)
         save_as_drawings(tmp_path / person.name, written, seed=0)
         assert read_drawings(tmp_path / person.name).counts() == [2] * 10
+
+
+def test_a_model_with_a_not_a_digit_output_keeps_it(sample: Mnist) -> None:
+    import keras
+
+    from digits.teach import TeachSettings, prepare_lesson, replay_digits, teach
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(), keras.layers.Dense(64, activation="relu"),
+                              keras.layers.Dense(11, activation="softmax")])
+    images, labels = mirrored_child_drawings(sample, 2)
+    drawings = Drawings(images, labels)
+    settings = TeachSettings(epochs=3, styled_per_digit=50)
+    lesson = prepare_lesson(model, drawings, replay_digits(sample, seed=0), settings)
+    taught = teach(model, lesson, settings).model
+    assert taught.output_shape == (None, 11)
+    before = (make_predictor(model)(images).argmax(axis=1) == labels).mean()
+    after = (make_predictor(taught)(images).argmax(axis=1) == labels).mean()
+    assert after >= before + 0.3  # an untrained model, so it learns from the drawings alone

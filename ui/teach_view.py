@@ -23,6 +23,7 @@ from ui import state
 ROUND_REPEATS = 3  # the quick round: each digit this many times
 KEEP_KEY = "teach_keep_on_server"
 JOB_KEY = "teach_job_id"
+QUERY_KEY = "teach"  # the job in the address, so a refresh finds it
 SESSIONS_FOLDER = "sessions"  # inside the drawings folder: one folder per browser session, read by it alone
 ROUND_KEY = "teach_round"  # the digits still to draw in the quick round, next first
 STATUS_TEXT = {  # the job's own words are about training
@@ -50,8 +51,14 @@ def _your_drawings() -> Drawings | None:
 
 
 def teach_job() -> Job | None:
-    job_id = st.session_state.get(JOB_KEY)
-    return state.job_registry().get(job_id) if job_id else None
+    """This session's teaching job, found again through the address after a browser refresh."""
+    job_id = st.session_state.get(JOB_KEY) or st.query_params.get(QUERY_KEY)
+    job = state.job_registry().get(job_id) if job_id else None
+    if job is not None:
+        st.session_state[JOB_KEY] = job.job_id
+        if st.query_params.get(QUERY_KEY) != job.job_id:
+            st.query_params[QUERY_KEY] = job.job_id
+    return job
 
 
 def _start_teaching(run: StoredRun) -> None:
