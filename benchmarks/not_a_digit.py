@@ -71,6 +71,8 @@ def main() -> None:
     parser.add_argument("--drawn", help="UNIPEN digits file (default: $DIGITS_DRAWN_DATA)")
     parser.add_argument("--letters", required=True, help="UNIPEN letters file")
     parser.add_argument("--cnn-epochs", type=int, default=default_hyperparameters("cnn").epochs)
+    parser.add_argument("--models", nargs="+", choices=("default", "cnn"), default=["default", "cnn"],
+                        help="which to measure (default: both)")
     args = parser.parse_args()
 
     drawn, letters = load_drawn_digits(args.drawn), load_drawn_letters(args.letters)
@@ -85,21 +87,21 @@ def main() -> None:
     print(f"{'model':<44} {'digits':>8} {'letters':>8} {'doodles':>8} {'MNIST':>8} {'styles':>8}   decision")
     print(f"{'':<44} {'right':>8} {'rejected':>8} {'rejected':>8} {'right':>8} {'right':>8}")
 
-    store = ModelStore()
-    default_model = store.load(DEFAULT_RUN)
-    default_decision = model_decision(default_model, store.record(DEFAULT_RUN).not_a_digit)
-    report("default model (shipped)", default_model, default_decision, sets, styled, data)
-
-    hp = default_hyperparameters("cnn", epochs=args.cnn_epochs)
-    cnn = train(hp, data).model
-    report(f"CNN trained here, {hp.epochs} epochs, MNIST only", cnn, calibrate_on_validation(cnn, data,
-                                                                                     hp.validation_split),
-           sets, styled, data)
-
-    canvases = [render_strokes(d.strokes, box=random_box(rng)) for d in drawn[:100]]
-    ours, baseline = reading_time_ms(default_model, default_decision, canvases)
-    print(f"one drawing with the default model, preprocessing + prediction + decision: median {ours:.2f} ms "
-          f"(model.predict on one ready image: {baseline:.1f} ms, {baseline / ours:.0f}x slower)")
+    if "default" in args.models:
+        store = ModelStore()
+        default_model = store.load(DEFAULT_RUN)
+        default_decision = model_decision(default_model, store.record(DEFAULT_RUN).not_a_digit)
+        report("default model (shipped)", default_model, default_decision, sets, styled, data)
+    if "cnn" in args.models:
+        hp = default_hyperparameters("cnn", epochs=args.cnn_epochs)
+        cnn = train(hp, data).model
+        report(f"CNN trained here, {hp.epochs} epochs, MNIST only", cnn,
+               calibrate_on_validation(cnn, data, hp.validation_split), sets, styled, data)
+    if "default" in args.models:
+        canvases = [render_strokes(d.strokes, box=random_box(rng)) for d in drawn[:100]]
+        ours, baseline = reading_time_ms(default_model, default_decision, canvases)
+        print(f"one drawing with the default model, preprocessing + prediction + decision: median {ours:.2f} ms "
+              f"(model.predict on one ready image: {baseline:.1f} ms, {baseline / ours:.0f}x slower)")
 
 
 if __name__ == "__main__":

@@ -37,18 +37,19 @@ import numpy as np
 
 from digits.data import Mnist, normalise
 from digits.doodles import HELD_OUT_KINDS, TRAINING_KINDS, make_doodles
-from digits.drawn import DrawnDigit, random_box, render_strokes
+from digits.drawn import DrawnDigit
 from digits.models import Hyperparameters, default_hyperparameters
 from digits.non_digits import (
     DrawnSample,
     NonDigitScores,
+    draw_anywhere,
     render_sample,
     right_counting_rejections,
     score_samples,
     training_images,
 )
 from digits.predict import NOT_A_DIGIT, Decision, make_predictor
-from digits.preprocess import PEN_WIDTH, preprocess_canvas
+from digits.preprocess import PEN_WIDTH
 from digits.store import BUILTIN_DEFAULT_DIR, DEFAULT_RUN, ModelStore, RunRecord
 
 if TYPE_CHECKING:
@@ -128,7 +129,7 @@ def render_training_drawings(drawn: list[DrawnDigit], copies: int, seed: int) ->
         for _ in range(copies):
             pen = float(rng.uniform(*PEN_WIDTHS))
             strokes = with_style_variant(digit, rng) if rng.random() < STYLE_VARIANT_SHARE else digit.strokes
-            found = preprocess_canvas(render_strokes(strokes, pen_width=pen, box=random_box(rng)))
+            found = draw_anywhere(strokes, rng, pen)
             if len(found) == 1:
                 images.append(found[0])
                 labels.append(digit.label)

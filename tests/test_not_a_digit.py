@@ -248,3 +248,43 @@ def test_runs_are_calibrated_on_their_own_validation_digits(sample) -> None:
     assert decision.method == "threshold" and 0 < decision.threshold < 1
     assert 0.99 <= passing.mean() < 1.0  # 99 of its 100 validation digits pass: the least sure one does not
     assert calibrate_on_validation(model, sample, 0.0) == Decision("threshold", 0.0)  # nothing to calibrate on
+
+
+def test_the_eleventh_output_starts_silent_and_learns(ten, sample) -> None:
+    from digits.default_model import learn_not_a_digit, with_not_a_digit_output
+
+    extended = with_not_a_digit_output(ten)
+    assert extended.output_shape[-1] == NOT_A_DIGIT + 1 and ten.output_shape[-1] == NOT_A_DIGIT
+    images = np.stack([bar(vertical=True), bar(vertical=False)])
+    before, after = make_predictor(ten)(images), make_predictor(extended)(images)
+    assert after[0, ONE] > 0.98 and after[0, NOT_A_DIGIT] < 0.02  # reads the 1 as before, sure it is a digit
+    np.testing.assert_allclose(after[:, :NOT_A_DIGIT] / after[:, :NOT_A_DIGIT].sum(axis=1, keepdims=True), before,
+                               rtol=1e-4)
+
+    # A model that learned the sample's digits, taught that dashes are not digits, says so, and still reads.
+    from digits.models import default_hyperparameters
+    from digits.training import train
+
+    reader = train(default_hyperparameters("mlp", epochs=3), sample).model
+    dashes = np.repeat(bar(vertical=False)[np.newaxis], 300, axis=0)
+    x = np.concatenate([sample.x_train, dashes])
+    y = np.concatenate([sample.y_train, np.full(len(dashes), NOT_A_DIGIT, np.uint8)])
+    taught = make_predictor(learn_not_a_digit(reader, x, y, seed=0, epochs=10))
+    decision = Decision("output", OUTPUT_THRESHOLD)
+    assert not is_digit(taught(bar(vertical=False)), decision)[0]
+    test = taught(sample.x_test)
+    assert (test[:, :NOT_A_DIGIT].argmax(axis=1) == sample.y_test).mean() > 0.8
+    assert is_digit(test, decision).mean() > 0.95
+
+
+def test_a_run_trained_as_the_train_page_does_saves_its_calibrated_threshold() -> None:
+    from conftest import load_sample
+    from digits.models import default_hyperparameters
+    from digits.training import TrainingJob
+
+    job = TrainingJob(default_hyperparameters("mlp", epochs=1, batch_size=100), "calibrated-run", load_sample,
+                      ModelStore()).start()
+    assert job.wait(300) and job.snapshot().status == "finished", job.snapshot().error
+    saved = ModelStore().record("calibrated-run").not_a_digit
+    assert saved["method"] == "threshold" and 0 < saved["threshold"] < 1
+    assert model_decision(ModelStore().load("calibrated-run"), saved) == Decision("threshold", saved["threshold"])
