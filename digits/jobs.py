@@ -317,6 +317,10 @@ def engine_from_environment(max_running: int = 2) -> Engine:
     return LocalEngine(max_running)
 
 
+class EngineUnavailable(Exception):
+    """The engine asked for cannot run here (e.g. Ray is not installed); the message says how to fix it."""
+
+
 class AlreadyTraining(Exception):
     """This session already has a run in progress; one at a time (or one race at a time)."""
 
