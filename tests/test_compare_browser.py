@@ -53,7 +53,7 @@ def wait_for(condition, timeout: float, what: str) -> None:
 
 def legend(page) -> list[str]:
     """The race chart's legend entries, in order."""
-    return [text.strip() for text in page.locator("[data-testid=stPlotlyChart] .legendtext").all_inner_texts()]
+    return [text.strip() for text in page.locator("[data-testid=stPlotlyChart] .legendtext").all_text_contents()]
 
 
 def runner_card(page, label: str) -> str:
