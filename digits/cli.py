@@ -58,7 +58,9 @@ def _engine(args: argparse.Namespace) -> Engine:
         from digits.engine_ray import RayEngine
 
         return RayEngine(args.ray)
-    return engine_from_environment()
+    # Lower priority is for the app's server, where it keeps drawing quick while runs train; a person who
+    # runs a command here is waiting for it.
+    return engine_from_environment(niceness=0)
 
 
 def command_train(args: argparse.Namespace, store: ModelStore) -> int:
