@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from digits.data import NUM_CLASSES, DataError, load_mnist
-from digits.jobs import Engine, engine_from_environment
+from digits.jobs import Engine, EngineUnavailable, engine_from_environment
 from digits.models import MODEL_KINDS, InvalidSetting, default_hyperparameters
 from digits.store import BUILTIN_DEFAULT_DIR, ModelStore, StoreError, run_summary
 
@@ -58,7 +58,9 @@ def _engine(args: argparse.Namespace) -> Engine:
         from digits.engine_ray import RayEngine
 
         return RayEngine(args.ray)
-    return engine_from_environment()
+    # Lower priority is for the app's server, where it keeps drawing quick while runs train; a person who
+    # runs a command here is waiting for it.
+    return engine_from_environment(niceness=0)
 
 
 def command_train(args: argparse.Namespace, store: ModelStore) -> int:
@@ -113,7 +115,8 @@ def command_train(args: argparse.Namespace, store: ModelStore) -> int:
             f"Saved run {record.name!r} ({snapshot.status_text.lower()}): test accuracy "
             f"{record.test['accuracy']:.4f}, test loss {record.test['loss']:.4f}, "
             f"{record.test['wrong']} of {record.test['count']:,} test digits wrong, "
-            f"trained in {record.training_seconds:.1f} s."
+            f"trained in {record.training_seconds:.1f} s"
+            + (f" on Ray node {record.engine['node_id']}." if record.engine.get("name") == "ray" else ".")
         )
     return EXIT_OK
 
@@ -527,6 +530,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, InvalidSetting, StoreError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
-    except DataError as error:
+    except (DataError, EngineUnavailable) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILURE

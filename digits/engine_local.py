@@ -30,12 +30,14 @@ TRAINING_NICENESS = 10
 
 
 class LocalEngine:
-    """At most ``max_running`` tasks run at once on this machine; the rest wait their turn."""
+    """At most ``max_running`` tasks run at once on this machine, ``niceness`` below this process's priority;
+    the rest wait their turn."""
 
     name = "local"
 
-    def __init__(self, max_running: int = 2) -> None:
+    def __init__(self, max_running: int = 2, niceness: int = TRAINING_NICENESS) -> None:
         self._max_running = max_running
+        self._niceness = niceness
         self._slots = threading.BoundedSemaphore(max_running)
 
     @property
@@ -43,15 +45,16 @@ class LocalEngine:
         return self._max_running
 
     def job(self, task: Task, store: ModelStore | None, job_id: str = "") -> LocalJob:
-        return LocalJob(task, store, self._slots, job_id)
+        return LocalJob(task, store, self._slots, job_id, self._niceness)
 
 
 class LocalJob(Job):
     """A job whose task runs in a child process (see task_process)."""
 
     def __init__(self, task: Task, store: ModelStore | None = None, slots: threading.Semaphore | None = None,
-                 job_id: str = "") -> None:
+                 job_id: str = "", niceness: int = TRAINING_NICENESS) -> None:
         super().__init__(task, store, slots, job_id)
+        self._niceness = niceness
         self._connection: Connection | None = None  # to the task's process, while there is one
         self.pid: int | None = None  # of the task's process, while there is one
         self._set_engine(node_id=platform.node())
@@ -67,7 +70,7 @@ class LocalJob(Job):
         connection, child_end = multiprocessing.Pipe()
         process = subprocess.Popen(
             [sys.executable, "-c", "from digits.engine_local import task_process; task_process()",
-             str(child_end.fileno())],
+             str(child_end.fileno()), str(self._niceness)],
             pass_fds=[child_end.fileno()], env={**os.environ, "PYTHONPATH": _import_path()},
         )
         child_end.close()  # the child holds the only other end now, so its exit ends the reading below
@@ -112,7 +115,7 @@ def task_process() -> None:
     """
     server = Connection(int(sys.argv[1]))
     if hasattr(os, "nice"):
-        os.nice(TRAINING_NICENESS)
+        os.nice(int(sys.argv[2]))
     task: Task = server.recv()
     stop_event = threading.Event()
 

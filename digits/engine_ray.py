@@ -14,6 +14,7 @@ Ray queues runs past the cluster's free CPUs on its own. A worker or machine los
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import os
 import threading
 from collections.abc import Callable
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from digits.engine_local import TRAINING_NICENESS
-from digits.jobs import LOST_MACHINE, Job, JobStatus, Task, TaskMessage, TaskResult, failure
+from digits.jobs import LOST_MACHINE, EngineUnavailable, Job, JobStatus, Task, TaskMessage, TaskResult, failure
 from digits.training import UPDATE_SECONDS
 
 if TYPE_CHECKING:
@@ -106,6 +107,9 @@ class RayEngine:
     name = "ray"
 
     def __init__(self, address: str, cpus_per_run: int | None = None) -> None:
+        if importlib.util.find_spec("ray") is None:
+            raise EngineUnavailable(f"Training on the Ray cluster at {address} needs Ray on this machine: "
+                                    "pip install -r requirements-cluster.txt (or unset DIGITS_RAY_ADDRESS).")
         self.address = address
         self.cpus_per_run = cpus_per_run or int(os.environ.get(CPUS_PER_RUN_ENV) or DEFAULT_CPUS_PER_RUN)
         self._shipped: dict[Callable[[], Any], Any] = {}  # loader -> its data's object ref

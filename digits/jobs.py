@@ -304,9 +304,9 @@ class Engine(Protocol):
     def job(self, task: Task, store: ModelStore | None, job_id: str = "") -> Job: ...
 
 
-def engine_from_environment(max_running: int = 2) -> Engine:
+def engine_from_environment(max_running: int = 2, niceness: int | None = None) -> Engine:
     """Ray when DIGITS_RAY_ADDRESS names a cluster, else a process per run on this machine, ``max_running``
-    at a time."""
+    at a time, ``niceness`` below this process's priority (default: the local engine's)."""
     address = os.environ.get(RAY_ADDRESS_ENV)
     if address:
         from digits.engine_ray import RayEngine
@@ -314,7 +314,11 @@ def engine_from_environment(max_running: int = 2) -> Engine:
         return RayEngine(address)
     from digits.engine_local import LocalEngine
 
-    return LocalEngine(max_running)
+    return LocalEngine(max_running) if niceness is None else LocalEngine(max_running, niceness)
+
+
+class EngineUnavailable(Exception):
+    """The engine asked for cannot run here (e.g. Ray is not installed); the message says how to fix it."""
 
 
 class AlreadyTraining(Exception):

@@ -1,0 +1,89 @@
+"""Compare mode in real Chromium against a real server: three runs racing live on one chart, then the table.
+
+Trains on full MNIST where DIGITS_DATA_DIR has it (CI), else on the committed sample; screenshots land in
+test-artifacts/ (compare-live.png, compare-finished.png).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from browser import CHROMIUM, CHROMIUM_ARGS, app_env, chromium_available, screenshot, streamlit_server
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(not chromium_available(), reason="needs Debian's chromium (apt-get install chromium)"),
+]
+playwright = pytest.importorskip("playwright.sync_api")
+
+RUNNERS = ["batch size 32", "batch size 256", "batch size 1024"]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    # Room for all three at once, so all three curves grow live side by side.
+    env = {**app_env(tmp_path_factory.mktemp("compare")), "DIGITS_MAX_TRAINING_JOBS": "3"}
+    with streamlit_server(env) as running:
+        yield running.url
+
+
+@pytest.fixture
+def page(server: str):
+    with playwright.sync_playwright() as driver:
+        chromium = driver.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        context = chromium.new_context(viewport={"width": 1400, "height": 1300})
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        yield page
+        chromium.close()
+
+
+def wait_for(condition, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(0.2)
+
+
+def legend(page) -> list[str]:
+    """The race chart's legend entries, in order."""
+    return [text.strip() for text in page.locator("[data-testid=stPlotlyChart] .legendtext").all_text_contents()]
+
+
+def runner_card(page, label: str) -> str:
+    card = page.locator("[data-testid=stMetric]").filter(
+        has=page.locator("[data-testid=stMetricLabel]", has_text=re.compile(f"^{re.escape(label)}$")))
+    return card.first.locator("[data-testid=stMetricValue]").inner_text().strip() if card.count() else ""
+
+
+def test_three_batch_sizes_race_live_on_one_chart_then_the_table(page, server: str) -> None:
+    page.goto(f"{server}/train")
+    page.wait_for_selector("h1")
+    page.get_by_text("Compare settings").click()
+    page.get_by_role("button", name="Start the race").wait_for()
+    time.sleep(1.0)  # let the mode's first run settle before pressing anything, as a person would
+    page.get_by_role("button", name="Start the race").click()  # the suggested race: batch 32, 256, 1024; 2 epochs
+
+    # Live: all three curves on one chart while the runs are still training.
+    wait_for(lambda: legend(page) == RUNNERS, 180, "three runners on the chart")
+    wait_for(lambda: any(runner_card(page, label).endswith("trained") for label in RUNNERS), 60, "a runner training")
+    colours = page.locator("[data-testid=stPlotlyChart] .legend .traces path.js-line").evaluate_all(
+        "lines => lines.map(line => line.style.stroke)")
+    assert len(set(colours)) == 3, colours  # one colour per value
+    time.sleep(2.0)  # a few more points, for the picture
+    screenshot(page, "compare-live")
+
+    # Then the results: every card shows its test accuracy, the table and one sentence per runner.
+    wait_for(lambda: all(runner_card(page, label).endswith("%") for label in RUNNERS), 600, "the race to end")
+    page.locator("[data-testid=stDataFrame]").first.wait_for()
+    sentences = page.locator("[data-testid=stMarkdownContainer] li").all_inner_texts()
+    assert len([line for line in sentences if line.startswith("Batch size ")]) == 3, sentences
+    time.sleep(1.0)
+    screenshot(page, "compare-finished")
+    assert page.locator("[data-testid=stException]").count() == 0
