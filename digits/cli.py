@@ -63,6 +63,15 @@ def _engine(args: argparse.Namespace) -> Engine:
     return engine_from_environment(niceness=0)
 
 
+def _saved_record(snapshot: Any) -> Any:
+    """The record of the run a job saved; None, after saying why on stderr, when it saved none."""
+    if snapshot.record is None:
+        print(f"\n{snapshot.status_text}.", file=sys.stderr)
+        if snapshot.error:
+            print(snapshot.error, file=sys.stderr)
+    return snapshot.record
+
+
 def command_train(args: argparse.Namespace, store: ModelStore) -> int:
     from digits.tasks import TrainTask
 
@@ -102,12 +111,9 @@ def command_train(args: argparse.Namespace, store: ModelStore) -> int:
     if snapshot.metrics is not None:
         for epoch in range(epochs_reported, len(snapshot.metrics.epoch_loss)):
             print("\r" + _epoch_summary(snapshot.metrics, epoch).ljust(100), file=sys.stderr)
-    if snapshot.record is None:
-        print(f"{snapshot.status_text}.", file=sys.stderr)
-        if snapshot.error:
-            print(snapshot.error, file=sys.stderr)
+    record = _saved_record(snapshot)
+    if record is None:
         return EXIT_FAILURE
-    record = snapshot.record
     if args.json:
         _print_json(record.to_dict())
     else:
@@ -419,12 +425,9 @@ def command_teach(args: argparse.Namespace, store: ModelStore) -> int:
         job.stop()
         job.wait()
     snapshot = job.snapshot(with_metrics=False)
-    if snapshot.record is None:
-        print(f"\n{snapshot.status_text}.", file=sys.stderr)
-        if snapshot.error:
-            print(snapshot.error, file=sys.stderr)
+    record = _saved_record(snapshot)
+    if record is None:
         return EXIT_FAILURE
-    record = snapshot.record
     if args.json:
         _print_json(record.to_dict())
         return EXIT_OK
@@ -443,6 +446,14 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message}\nSee: {self.prog} --help")
 
 
+def _add_settings(command: argparse.ArgumentParser, applies_to: str = "") -> None:
+    """The training settings ``train`` and ``sweep`` take (``applies_to`` says to which runs)."""
+    command.add_argument("--epochs", type=int, help="passes over the training digits" + applies_to)
+    command.add_argument("--batch-size", type=int, help="digits per training step" + applies_to)
+    command.add_argument("--learning-rate", type=float, help="Adam's step size" + applies_to)
+    command.add_argument("--seed", type=int, help="random seed, for reproducible runs" + applies_to)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m digits", description="Train, evaluate and use MNIST digit classifiers.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -451,10 +462,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--model", choices=MODEL_KINDS, default="mlp",
                        help="mlp (the classic one-layer network), cnn (the fast convolutional one) or deep "
                        "(the deeper convolutional one); default: mlp")
-    train.add_argument("--epochs", type=int, help="passes over the training digits")
-    train.add_argument("--batch-size", type=int, help="digits per training step")
-    train.add_argument("--learning-rate", type=float, help="Adam's step size")
-    train.add_argument("--seed", type=int, help="random seed, for reproducible runs")
+    _add_settings(train)
     train.add_argument("--augment", action="store_true", help="train on randomly varied digits")
     train.add_argument("--name", help="run name (default: model kind and time)")
     train.add_argument("--json", action="store_true", help="print the run record as one JSON object")
@@ -466,10 +474,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--vary", required=True, metavar="SETTING=V1,V2[,...]",
                        help="the setting and its 2-4 values, e.g. batch_size=32,256,1024; one of model, epochs, "
                        "batch_size, learning_rate, hidden_units, dropout, augment")
-    sweep.add_argument("--epochs", type=int, help="passes over the training digits, for every run")
-    sweep.add_argument("--batch-size", type=int, help="digits per training step, for every run")
-    sweep.add_argument("--learning-rate", type=float, help="Adam's step size, for every run")
-    sweep.add_argument("--seed", type=int, help="random seed, for every run")
+    _add_settings(sweep, ", for every run")
     sweep.add_argument("--name", help="prefix of the runs' names (default: sweep and the time)")
     sweep.add_argument("--ray", metavar="ADDRESS", help="train on this Ray cluster (default: $DIGITS_RAY_ADDRESS)")
     sweep.add_argument("--json", action="store_true", help="print the race's results as one JSON object")

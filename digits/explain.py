@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from digits.data import IMAGE_SIZE, NUM_CLASSES, normalise
+from digits.data import IMAGE_SIZE, NUM_CLASSES
+from digits.predict import model_input
 
 if TYPE_CHECKING:
     import keras
@@ -30,15 +31,6 @@ DELETION_SHARE = 0.15  # the share of a drawing's ink pixels the deletion test b
 
 # (N, 28, 28) images (uint8, or floats in 0..1) and N digits -> (N, 28, 28) non-negative saliency.
 SaliencyFunction = Callable[[np.ndarray, np.ndarray], np.ndarray]
-
-
-def _as_floats(images: np.ndarray) -> np.ndarray:
-    images = np.asarray(images)
-    if images.ndim == 2:
-        images = images[np.newaxis]
-    if images.shape[1:] != (IMAGE_SIZE, IMAGE_SIZE):
-        raise ValueError(f"expected 28x28 images; got shape {images.shape}")
-    return normalise(images) if images.dtype == np.uint8 else images.astype(np.float32)
 
 
 def make_saliency(model: keras.Model, steps: int = SALIENCY_STEPS) -> SaliencyFunction:
@@ -66,7 +58,7 @@ def make_saliency(model: keras.Model, steps: int = SALIENCY_STEPS) -> SaliencyFu
         return tf.nn.relu(tf.reduce_mean(gradients, axis=0) * images)
 
     def saliency(images: np.ndarray, digits: np.ndarray) -> np.ndarray:
-        x = _as_floats(images)
+        x = model_input(images)
         targets = np.asarray(digits, dtype=np.int32).reshape(-1)
         if len(targets) != len(x):
             raise ValueError(f"expected one digit per image; got {len(targets)} for {len(x)} images")

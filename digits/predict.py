@@ -127,15 +127,19 @@ def make_predictor(model: keras.Model) -> ProbabilityFunction:
     )
 
     def probabilities(images: np.ndarray) -> np.ndarray:
-        images = np.asarray(images)
-        if images.ndim == 2:
-            images = images[np.newaxis]
-        if images.shape[1:] != (IMAGE_SIZE, IMAGE_SIZE):
-            raise ValueError(f"expected 28x28 images; got shape {images.shape}")
-        x = normalise(images) if images.dtype == np.uint8 else images.astype(np.float32)
-        return compiled(x).numpy()
+        return compiled(model_input(images)).numpy()
 
     return probabilities
+
+
+def model_input(images: np.ndarray) -> np.ndarray:
+    """One 28x28 image or a batch of them (uint8, or floats in 0..1) as the (N, 28, 28) floats a model takes."""
+    images = np.asarray(images)
+    if images.ndim == 2:
+        images = images[np.newaxis]
+    if images.shape[1:] != (IMAGE_SIZE, IMAGE_SIZE):
+        raise ValueError(f"expected 28x28 images; got shape {images.shape}")
+    return normalise(images) if images.dtype == np.uint8 else images.astype(np.float32)
 
 
 def to_predictions(probabilities: np.ndarray, decision: Decision | None = None) -> list[Prediction]:

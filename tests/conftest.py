@@ -51,12 +51,6 @@ def full_mnist_dir() -> Path:
     return directory
 
 
-def child_pids(pid: int) -> list[int]:
-    """The processes ``pid`` started that are still running, whichever of its threads started them."""
-    return [int(child) for task in Path(f"/proc/{pid}/task").iterdir()
-            for child in (task / "children").read_text().split()]
-
-
 def tiny_split(data: Mnist, train: int = 200, test: int = 100) -> Mnist:
     return Mnist(data.x_train[:train], data.y_train[:train], data.x_test[:test], data.y_test[:test], data.source)
 

@@ -19,23 +19,24 @@ from contextlib import contextmanager
 import numpy as np
 import pytest
 
-from browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    CLEARED_JS,
-    POLL_MS,
-    SHOWN_JS,
+from digits.drawn import drawn_digits_path
+from harness.browser import (
+    BROWSER_TESTS,
     app_env,
-    chromium_available,
+    assert_no_exception,
+    chromium,
+    chromium_page,
+    clear,
+    draw,
+    draw_and_read,
+    metric,
+    open_page,
     screenshot,
     streamlit_server,
+    wait_for,
 )
-from digits.drawn import drawn_digits_path
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not chromium_available(), reason="needs Debian's chromium (apt-get install chromium)"),
-]
+pytestmark = BROWSER_TESTS
 playwright = pytest.importorskip("playwright.sync_api")
 
 DRAWN_1000 = drawn_digits_path()  # $DIGITS_DRAWN_DATA, else the digits shipped with the app
@@ -49,51 +50,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    with playwright.sync_playwright() as driver:
-        chromium = driver.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as running:
+        yield running
 
 
 @pytest.fixture
-def page(browser, server: str):
-    context = browser.new_context(viewport={"width": 1400, "height": 1700})
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    yield page
-    context.close()
-
-
-def metric(page, label: str) -> str:
-    """The value of the st.metric with this label ('' while it is absent)."""
-    locator = page.locator("[data-testid=stMetric]").filter(
-        has=page.locator("[data-testid=stMetricLabel]", has_text=re.compile(f"^{re.escape(label)}$"))
-    )
-    if locator.count() == 0:
-        return ""
-    return locator.first.locator("[data-testid=stMetricValue]").inner_text().strip()
-
-
-def wait_for(condition, timeout: float, what: str) -> float:
-    """Poll ``condition`` until true; return the seconds it took."""
-    started = time.monotonic()
-    while not condition():
-        if time.monotonic() - started > timeout:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(0.1)
-    return time.monotonic() - started
-
-
-def assert_no_exception(page) -> None:
-    errors = page.locator("[data-testid=stException]")
-    assert errors.count() == 0, errors.first.inner_text()
-
-
-def open_page(page, url: str) -> None:
-    page.goto(url)
-    page.wait_for_selector("[data-testid=stApp]")
-    page.wait_for_selector("h1")
-    time.sleep(1.0)  # let the first run settle before pressing anything, as a person would
+def page(browser, server: str) -> Iterator[object]:
+    with chromium_page(browser) as page:
+        yield page
 
 
 def go_via_sidebar(page, title: str) -> None:
@@ -202,49 +166,6 @@ def test_evaluate_shows_heatmap_and_gallery(page, server: str) -> None:
     assert page.locator("[data-testid=stPlotlyChart] .heatmaplayer .hm").count() >= 1
     screenshot(page, "evaluate")
     assert_no_exception(page)
-
-
-def draw(page, strokes: list[list[tuple[float, float]]]) -> None:
-    """Replay strokes (canvas pixels) as mouse drags."""
-    box = page.locator("canvas.upper-canvas").bounding_box()
-    for stroke in strokes:
-        page.mouse.move(box["x"] + stroke[0][0], box["y"] + stroke[0][1])
-        page.mouse.down()
-        for x, y in stroke[1:]:
-            page.mouse.move(box["x"] + x, box["y"] + y)
-        page.mouse.up()
-
-
-def draw_and_read(page, strokes: list[list[tuple[float, float]]]) -> tuple[str, float | None]:
-    """Replay strokes (canvas pixels) as mouse drags; return the reading of the whole drawing and the
-    seconds from the last mouse-up until it showed (None if the last stroke changed nothing shown).
-
-    The canvas sends after every stroke, so earlier strokes may already show a reading of the unfinished
-    digit: wait until what is shown has settled."""
-    draw(page, strokes)
-    # Nothing can have changed yet: the canvas waits 200 ms after the last mouse-up before it sends.
-    released = time.monotonic()
-    before = tuple(page.evaluate(SHOWN_JS))
-    shown, first_change, last_change = before, None, None
-    while time.monotonic() - released < 15:
-        now = tuple(page.evaluate(SHOWN_JS))
-        if now != shown:
-            shown, last_change = now, time.monotonic()
-            first_change = first_change or last_change
-        settled = time.monotonic() - (last_change or released) > 1.0
-        if shown[0] not in ("", "–") and settled:
-            # The canvas sends once its strokes pause for 200 ms, so the first change after the last mouse-up
-            # is the reading of the whole drawing.
-            return shown[0], None if first_change is None else first_change - released
-        time.sleep(0.005)
-    screenshot(page, "draw-not-read")
-    raise AssertionError(f"the drawing was not read within 15 s (showing {shown[0]!r})")
-
-
-def clear(page) -> None:
-    """Press Clear and wait until the reading has gone, and the model's view of the drawing with it."""
-    page.get_by_role("button", name="Clear").click()
-    page.wait_for_function(CLEARED_JS, polling=POLL_MS, timeout=15_000)
 
 
 def test_draw_reads_real_drawings_clears_and_keeps_top_right_strokes(page, server: str) -> None:

@@ -12,12 +12,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from browser import CHROMIUM, CHROMIUM_ARGS, app_env, chromium_available, screenshot, streamlit_server
+from harness.browser import BROWSER_TESTS, app_env, chromium, chromium_page, screenshot, streamlit_server
 
 pytestmark = [
-    pytest.mark.browser,
+    *BROWSER_TESTS,
     pytest.mark.slow,
-    pytest.mark.skipif(not chromium_available(), reason="needs Debian's chromium (apt-get install chromium)"),
 ]
 playwright = pytest.importorskip("playwright.sync_api")
 
@@ -33,14 +32,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture
-def page(server: str):
-    with playwright.sync_playwright() as driver:
-        chromium = driver.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        context = chromium.new_context(viewport={"width": 1400, "height": 1300})
-        page = context.new_page()
-        page.set_default_timeout(60_000)
+def page(server: str) -> Iterator[object]:
+    with chromium() as browser, chromium_page(browser, height=1300) as page:
         yield page
-        chromium.close()
 
 
 def wait_for(condition, timeout: float, what: str) -> None:

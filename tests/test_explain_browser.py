@@ -13,9 +13,7 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
-from test_browser import assert_no_exception, browser, draw_and_read, open_page, page, wait_for
 
-from browser import app_env, chromium_available, screenshot, streamlit_server
 from conftest import load_sample
 from digits.data import load_mnist
 from digits.drawn import strokes_to_canvas_points
@@ -23,10 +21,20 @@ from digits.engine_local import LocalJob
 from digits.models import default_hyperparameters
 from digits.store import ModelStore
 from digits.tasks import TrainTask
+from harness.browser import (
+    BROWSER_TESTS,
+    app_env,
+    assert_no_exception,
+    draw_and_read,
+    open_page,
+    screenshot,
+    streamlit_server,
+    wait_for,
+)
+from test_browser import browser, page
 
 pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not chromium_available(), reason="needs Debian's chromium (apt-get install chromium)"),
+    *BROWSER_TESTS,
 ]
 __all__ = ["browser", "page"]  # the fixtures, shared with test_browser.py
 

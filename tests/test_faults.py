@@ -14,12 +14,13 @@ from pathlib import Path
 import keras
 import pytest
 
-from conftest import PROJECT_ROOT, SAMPLE_NPZ, child_pids, load_sample
+from conftest import PROJECT_ROOT, SAMPLE_NPZ, load_sample
 from digits.data import Mnist
 from digits.engine_local import LocalJob
 from digits.models import default_hyperparameters
 from digits.store import RECORD_FILE, ModelStore, StoreError
 from digits.tasks import TrainTask
+from harness.browser import child_pids
 
 
 def test_a_model_that_cannot_be_saved_is_kept_for_download(sample: Mnist, tmp_path: Path) -> None:

@@ -1,6 +1,6 @@
 """Many people at once (slow, about 3 minutes): ten Chromium sessions drawing on one server, twice, then
-one drawing while two runs train and a third is asked for. Through benchmarks/load_draw.py, which also
-prints the timings; this test asserts what must hold whatever the machine: every drawing is read, no
+one drawing while two runs train and a third is asked for. Through harness/load.py, which benchmarks/load_draw.py
+uses to print the timings; this test asserts what must hold whatever the machine: every drawing is read, no
 page shows an error, the training cap holds, and a crowd leaves no memory behind."""
 
 from __future__ import annotations
@@ -10,14 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.load_draw import measure
-from browser import app_env, chromium_available, streamlit_server
 from digits.drawn import drawn_digits_path, load_drawn_digits
+from harness.browser import BROWSER_TESTS, app_env, streamlit_server
+from harness.load import measure
 
 pytestmark = [
-    pytest.mark.browser,
+    *BROWSER_TESTS,
     pytest.mark.slow,
-    pytest.mark.skipif(not chromium_available(), reason="needs Debian's chromium (apt-get install chromium)"),
 ]
 pytest.importorskip("playwright.async_api")
 

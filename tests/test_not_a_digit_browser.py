@@ -5,28 +5,14 @@ from __future__ import annotations
 
 import time
 
-import pytest
-
-# The same server (with the shipped default model) and browser as the other browser tests, and their helpers.
-from test_browser import (  # noqa: F401
-    assert_no_exception,
-    browser,
-    clear,
-    draw_and_read,
-    metric,
-    open_page,
-    page,
-    server,
-)
-
-from browser import chromium_available, screenshot
 from digits.doodles import make_doodles
 from digits.drawn import strokes_to_canvas_points
+from harness.browser import BROWSER_TESTS, assert_no_exception, clear, draw_and_read, metric, open_page, screenshot
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not chromium_available(), reason="needs Debian's chromium (apt-get install chromium)"),
-]
+# The same server (with the shipped default model) and browser as the other browser tests.
+from test_browser import browser, page, server  # noqa: F401  (fixtures)
+
+pytestmark = BROWSER_TESTS
 
 DOODLE_SEED = 11  # fixed doodles, drawn where a person might: not the model's training ones
 BOXES = {"star": (40.0, 50.0, 190.0), "smiley": (70.0, 30.0, 170.0), "house": (20.0, 80.0, 160.0)}

@@ -9,14 +9,14 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
-from test_browser import DRAWN_1000, assert_no_exception, draw_and_read, metric, open_page, wait_for
 
-from browser import CHROMIUM, CHROMIUM_ARGS, app_env, chromium_available, screenshot, streamlit_server
+from harness import browser as harness
+from harness.browser import BROWSER_TESTS, app_env, chromium, chromium_page, screenshot, streamlit_server
+from test_browser import DRAWN_1000
 
 pytestmark = [
-    pytest.mark.browser,
+    *BROWSER_TESTS,
     pytest.mark.slow,
-    pytest.mark.skipif(not chromium_available(), reason="needs Debian's chromium (apt-get install chromium)"),
     pytest.mark.skipif(not DRAWN_1000.is_file(), reason="no pen-drawn digits"),
 ]
 playwright = pytest.importorskip("playwright.sync_api")
@@ -32,13 +32,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture
 def page(server: str) -> Iterator[object]:
-    with playwright.sync_playwright() as driver:
-        chromium = driver.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        context = chromium.new_context(viewport={"width": 1400, "height": 2200})
-        page = context.new_page()
-        page.set_default_timeout(60_000)
+    with chromium() as browser, chromium_page(browser, height=2200) as page:
         yield page
-        chromium.close()
 
 
 def test_a_child_teaches_it_mirrored_digits(page, server: str) -> None:
@@ -48,45 +43,46 @@ def test_a_child_teaches_it_mirrored_digits(page, server: str) -> None:
     child = next(person for person in PEOPLE if person.name == "mirror-child")
     drawn = load_drawn_digits(DRAWN_1000)
     rng = np.random.default_rng(3)
-    open_page(page, f"{server}/draw")
+    harness.open_page(page, f"{server}/draw")
     page.wait_for_selector("canvas.upper-canvas")
     page.get_by_role("button", name="Quick round: draw each digit 3 times").click()
-    wait_for(lambda: metric(page, "Draw this digit") == "0", 20, "the first digit to draw")
+    harness.wait_for(lambda: harness.metric(page, "Draw this digit") == "0", 20, "the first digit to draw")
     misread = []  # (digit, strokes) the old model read wrong
     for number in range(30):
-        digit = int(metric(page, "Draw this digit"))
+        digit = int(harness.metric(page, "Draw this digit"))
         pool = [d for d in drawn if d.label == digit]
         written = child.writes(pool[int(rng.integers(len(pool)))])
         strokes = strokes_to_canvas_points(written.strokes, random_box(rng))
-        reading, _ = draw_and_read(page, strokes)
+        reading, _ = harness.draw_and_read(page, strokes)
         if reading != str(digit):
             misread.append((digit, strokes))
         if number == 4:
             screenshot(page, "teach-round")
         page.get_by_role("button", name="Save and next").click()
         if number < 29:
-            wait_for(lambda n=number: f"{n + 1} of 30 drawn" in page.locator("[data-testid=stProgress]").inner_text(),
-                     20, "the next digit")
+            progress = page.locator("[data-testid=stProgress]")
+            harness.wait_for(lambda n=number, bar=progress: f"{n + 1} of 30 drawn" in bar.inner_text(), 20,
+                             "the next digit")
         time.sleep(0.7)  # a person looks up before drawing again; the fresh canvas is still mounting
-    wait_for(lambda: metric(page, "Draw this digit") == "", 20, "the round to end")
+    harness.wait_for(lambda: harness.metric(page, "Draw this digit") == "", 20, "the round to end")
     assert len(misread) >= 5, "the default model should misread many mirrored digits"
     page.get_by_role("button", name="Teach default my handwriting").click()
-    wait_for(lambda: page.locator("[data-testid=stProgress]").count() > 0, 60, "the teaching progress")
+    harness.wait_for(lambda: page.locator("[data-testid=stProgress]").count() > 0, 60, "the teaching progress")
     time.sleep(1.0)
     screenshot(page, "teach-progress")
-    wait_for(lambda: page.locator("[data-testid=stAlertContentSuccess]").count() > 0, 600, "teaching to finish")
+    harness.wait_for(lambda: page.locator("[data-testid=stAlertContentSuccess]").count() > 0, 600, "teaching to finish")
     assert "Taught default-taught-1" in page.locator("[data-testid=stAlertContentSuccess]").inner_text()
     time.sleep(1.0)
     screenshot(page, "teach-done")
-    before_after = metric(page, "Your drawings")
+    before_after = harness.metric(page, "Your drawings")
     assert before_after.endswith("%")
     picker = page.get_by_role("combobox", name="Current model")
-    wait_for(lambda: picker.input_value().startswith("default-taught-1"), 10, "the taught model in the sidebar")
+    harness.wait_for(lambda: picker.input_value().startswith("default-taught-1"), 10, "the taught model in the sidebar")
     # A drawing the old model got wrong (a mirrored one, if any), drawn again: the taught model reads it.
     digit, strokes = min(misread, key=lambda pair: pair[0] not in MIRRORED)
     page.get_by_role("button", name="Clear").click()
     time.sleep(1.5)
-    reading, _ = draw_and_read(page, strokes)
+    reading, _ = harness.draw_and_read(page, strokes)
     screenshot(page, "teach-reads-it-now")
     assert reading == str(digit)
-    assert_no_exception(page)
+    harness.assert_no_exception(page)

@@ -1,8 +1,10 @@
-"""Helpers for tests that drive Debian's Chromium against a real `streamlit run` of the app."""
+"""Drives the app in Debian's Chromium against a real `streamlit run`: the browser tests and the benchmarks
+share it."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -14,7 +16,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from conftest import PROJECT_ROOT, SAMPLE_NPZ, child_pids
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_NPZ = PROJECT_ROOT / "tests" / "data" / "mnist_sample.npz"
 
 CHROMIUM = "/usr/bin/chromium"
 # Without the networking flags Chromium keeps trying to reach the internet, which this machine refuses.
@@ -27,6 +32,44 @@ ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 
 def chromium_available() -> bool:
     return Path(CHROMIUM).is_file() and shutil.which("streamlit") is not None
+
+
+# Every browser test module's marks.
+BROWSER_TESTS = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not chromium_available(), reason="needs Debian's chromium (apt-get install chromium)"),
+]
+
+
+def child_pids(pid: int) -> list[int]:
+    """The processes ``pid`` started that are still running, whichever of its threads started them."""
+    return [int(child) for task in Path(f"/proc/{pid}/task").iterdir()
+            for child in (task / "children").read_text().split()]
+
+
+@contextmanager
+def chromium() -> Iterator[object]:
+    """Debian's Chromium, headless, driven by Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@contextmanager
+def chromium_page(browser, height: int = 1700) -> Iterator[object]:
+    """A page of its own (a new browser session for the app), tall enough to show a whole page."""
+    context = browser.new_context(viewport={"width": 1400, "height": height})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        yield page
+    finally:
+        context.close()
 
 
 def free_port() -> int:
@@ -206,3 +249,80 @@ LATENCY_PROBE_JS = f"""(() => {{
     frame = requestAnimationFrame(check);
   }}, true);
 }})();"""
+
+
+# --- Reading and driving the pages -------------------------------------------------------------------------
+
+def metric(page, label: str) -> str:
+    """The value of the st.metric with this label ('' while it is absent)."""
+    locator = page.locator("[data-testid=stMetric]").filter(
+        has=page.locator("[data-testid=stMetricLabel]", has_text=re.compile(f"^{re.escape(label)}$"))
+    )
+    if locator.count() == 0:
+        return ""
+    return locator.first.locator("[data-testid=stMetricValue]").inner_text().strip()
+
+
+def wait_for(condition, timeout: float, what: str) -> float:
+    """Poll ``condition`` until true; return the seconds it took."""
+    started = time.monotonic()
+    while not condition():
+        if time.monotonic() - started > timeout:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(0.1)
+    return time.monotonic() - started
+
+
+def assert_no_exception(page) -> None:
+    errors = page.locator("[data-testid=stException]")
+    assert errors.count() == 0, errors.first.inner_text()
+
+
+def open_page(page, url: str) -> None:
+    page.goto(url)
+    page.wait_for_selector("[data-testid=stApp]")
+    page.wait_for_selector("h1")
+    time.sleep(1.0)  # let the first run settle before pressing anything, as a person would
+
+
+def draw(page, strokes: list[list[tuple[float, float]]]) -> None:
+    """Replay strokes (canvas pixels) as mouse drags."""
+    box = page.locator("canvas.upper-canvas").bounding_box()
+    for stroke in strokes:
+        page.mouse.move(box["x"] + stroke[0][0], box["y"] + stroke[0][1])
+        page.mouse.down()
+        for x, y in stroke[1:]:
+            page.mouse.move(box["x"] + x, box["y"] + y)
+        page.mouse.up()
+
+
+def draw_and_read(page, strokes: list[list[tuple[float, float]]]) -> tuple[str, float | None]:
+    """Replay strokes (canvas pixels) as mouse drags; return the reading of the whole drawing and the
+    seconds from the last mouse-up until it showed (None if the last stroke changed nothing shown).
+
+    The canvas sends after every stroke, so earlier strokes may already show a reading of the unfinished
+    digit: wait until what is shown has settled."""
+    draw(page, strokes)
+    # Nothing can have changed yet: the canvas waits 200 ms after the last mouse-up before it sends.
+    released = time.monotonic()
+    before = tuple(page.evaluate(SHOWN_JS))
+    shown, first_change, last_change = before, None, None
+    while time.monotonic() - released < 15:
+        now = tuple(page.evaluate(SHOWN_JS))
+        if now != shown:
+            shown, last_change = now, time.monotonic()
+            first_change = first_change or last_change
+        settled = time.monotonic() - (last_change or released) > 1.0
+        if shown[0] not in ("", "–") and settled:
+            # The canvas sends once its strokes pause for 200 ms, so the first change after the last mouse-up
+            # is the reading of the whole drawing.
+            return shown[0], None if first_change is None else first_change - released
+        time.sleep(0.005)
+    screenshot(page, "draw-not-read")
+    raise AssertionError(f"the drawing was not read within 15 s (showing {shown[0]!r})")
+
+
+def clear(page) -> None:
+    """Press Clear and wait until the reading has gone, and the model's view of the drawing with it."""
+    page.get_by_role("button", name="Clear").click()
+    page.wait_for_function(CLEARED_JS, polling=POLL_MS, timeout=15_000)
