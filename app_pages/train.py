@@ -164,18 +164,18 @@ def show_progress(snapshot: Snapshot) -> None:
     if metrics is None:
         st.info(f"{snapshot.status_text}...")
         return
-    epoch_now = min(metrics.epoch + (0 if snapshot.done or metrics.step == 0 else 1), metrics.epochs) or 1
+    epoch_now = metrics.current_epoch
     eta = metrics.eta_seconds
     text = f"Epoch {epoch_now} of {metrics.epochs} · {metrics.examples_per_second:,.0f} digits per second"
     if not snapshot.done and eta is not None:
         text += f" · about {eta:,.0f} s left"
     st.progress(metrics.progress, text=text)
-    recent = max(metrics.steps_per_epoch // 10, 1)
-    loss = sum(metrics.batch_loss[-recent:]) / len(metrics.batch_loss[-recent:]) if metrics.batch_loss else None
+    recent = metrics.recent_window
+    loss = metrics.recent_mean(metrics.batch_loss)
     if metrics.val_accuracy:
         accuracy, accuracy_help = metrics.val_accuracy[-1], "On the held-out validation digits, after the last epoch."
     elif metrics.batch_accuracy:
-        accuracy = sum(metrics.batch_accuracy[-recent:]) / len(metrics.batch_accuracy[-recent:])
+        accuracy = metrics.recent_mean(metrics.batch_accuracy)
         accuracy_help = f"On the last {recent} training batches (no epoch finished yet)."
     else:
         accuracy, accuracy_help = None, None

@@ -38,7 +38,7 @@ def smoothed(values: Sequence[float], window: int) -> np.ndarray:
 def training_curves(metrics: Metrics, height: int = 380) -> go.Figure:
     """Loss and accuracy side by side: each batch (faint), its trend, and each epoch's figures."""
     figure = make_subplots(rows=1, cols=2, subplot_titles=("Loss (lower is better)", "Accuracy (higher is better)"))
-    window = max(metrics.steps_per_epoch // 10, 1)
+    window = metrics.recent_window
     epochs_x = np.arange(1, len(metrics.epoch_loss) + 1)
     for column, (batch, epoch, validation) in enumerate(
         [
@@ -99,7 +99,7 @@ def race_curves(runners: dict[str, Metrics], by_time: bool = True, height: int =
     figure = make_subplots(rows=1, cols=2, subplot_titles=("Loss (lower is better)", "Accuracy (higher is better)"))
     for index, (label, metrics) in enumerate(runners.items()):
         colour = RACE_COLOURS[index % len(RACE_COLOURS)]
-        window = max(metrics.steps_per_epoch // 10, 1)
+        window = metrics.recent_window
         batch_x = metrics.batch_seconds if by_time else metrics.batch_step
         epoch_ends = [min((epoch + 1) * metrics.steps_per_epoch, len(batch_x)) - 1
                       for epoch in range(len(metrics.val_loss))]

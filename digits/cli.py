@@ -35,12 +35,13 @@ def _progress_line(snapshot: Any) -> str:
         return snapshot.status_text + "..."
     width = 30
     filled = int(width * metrics.step / max(metrics.steps_per_epoch, 1))
-    epoch = min(metrics.epoch + 1, metrics.epochs)
-    loss = f"{metrics.batch_loss[-1]:.4f}" if metrics.batch_loss else "-"
+    epoch = metrics.current_epoch
+    loss = metrics.recent_mean(metrics.batch_loss)
     eta = f"{metrics.eta_seconds:.0f}s" if metrics.eta_seconds is not None else "-"
     return (
         f"Epoch {epoch}/{metrics.epochs} [{'=' * filled}{' ' * (width - filled)}] "
-        f"batch loss {loss}  {metrics.examples_per_second:,.0f} ex/s  ETA {eta}"
+        f"recent loss {'-' if loss is None else format(loss, '.4f')}  {metrics.examples_per_second:,.0f} ex/s  "
+        f"ETA {eta}"
     )
 
 

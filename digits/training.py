@@ -63,6 +63,21 @@ class Metrics:
         done = self.epoch * self.steps_per_epoch + self.step
         return min(done / max(self.epochs * self.steps_per_epoch, 1), 1.0)
 
+    @property
+    def current_epoch(self) -> int:
+        """The epoch under way, counted from 1; once all are done (or between two), the last one finished."""
+        return min(self.epoch + (1 if self.step else 0), self.epochs) or 1
+
+    @property
+    def recent_window(self) -> int:
+        """How many of the latest batches make a "recent" mean: a tenth of an epoch, smooth yet current."""
+        return max(self.steps_per_epoch // 10, 1)
+
+    def recent_mean(self, values: list[float]) -> float | None:
+        """The mean of the last ``recent_window`` of ``values`` (per-batch figures); None before any."""
+        recent = values[-self.recent_window:]
+        return sum(recent) / len(recent) if recent else None
+
     def update_since(self, batches: int) -> MetricsUpdate:
         """What changed since the first ``batches`` batches were recorded, to send to another process."""
         return MetricsUpdate(

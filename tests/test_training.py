@@ -16,7 +16,7 @@ from digits.jobs import AlreadyTraining, JobRegistry, JobStatus
 from digits.models import build_model, default_hyperparameters
 from digits.store import ModelStore
 from digits.tasks import TrainTask
-from digits.training import diverged, make_recorder, new_metrics, train
+from digits.training import Metrics, diverged, make_recorder, new_metrics, train
 
 
 def test_one_epoch_lowers_the_loss_and_records_every_batch(sample: Mnist) -> None:
@@ -157,3 +157,15 @@ def test_registry_refuses_a_second_run_per_session_and_caps_the_server(sample: M
     # Once alice's run ended she may start another.
     third = registry.submit("alice", task("c", epochs=1), None)
     assert third.wait(120)
+
+
+def test_the_epoch_under_way_and_the_recent_means_are_defined_once() -> None:
+    metrics = Metrics(epochs=3, steps_per_epoch=20, total_examples=600)
+    assert metrics.current_epoch == 1 and metrics.recent_mean(metrics.batch_loss) is None
+    metrics.epoch, metrics.step = 1, 5  # 5 batches into the second epoch
+    metrics.batch_loss = [float(value) for value in range(25)]
+    assert metrics.current_epoch == 2
+    assert metrics.recent_window == 2  # a tenth of an epoch
+    assert metrics.recent_mean(metrics.batch_loss) == 23.5
+    metrics.epoch, metrics.step = 3, 0  # all done
+    assert metrics.current_epoch == 3
