@@ -101,8 +101,8 @@ def show_controls(busy: bool) -> None:
                   help="Every other setting is the kind of network's default.")
     start, stop = st.columns(2)
     start.button("Start the race", type="primary", disabled=busy, key="compare_start", on_click=start_race,
-                 use_container_width=True)
-    stop.button("Stop all", disabled=not busy, key="compare_stop", on_click=stop_race, use_container_width=True)
+                 width="stretch")
+    stop.button("Stop all", disabled=not busy, key="compare_stop", on_click=stop_race, width="stretch")
     problem = st.session_state.pop("compare_problem", None)
     if problem:
         st.warning(problem)
