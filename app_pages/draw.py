@@ -8,7 +8,7 @@ from digits.charts import enlarge, probability_bars
 from digits.feedback import FeedbackError, load_drawings, right_share, save_drawing
 from digits.predict import Reading, read_digits
 from digits.preprocess import preprocess_canvas
-from ui import canvas, explain_view, not_a_digit, state, teach_view
+from ui import canvas, explain_view, not_a_digit, resources, session, teach_view
 
 st.title("Draw a digit", anchor=False)
 st.caption(
@@ -16,12 +16,12 @@ st.caption(
     "Several digits side by side are read as a number. The model reads your drawing after every stroke."
 )
 
-run = state.current_run()
+run = session.picked_run()
 if run is None:
     st.info("There is no model to read your drawing yet: train one first.")
     st.page_link("app_pages/train.py", label="Train a model (about a minute)", icon=":material/model_training:")
     st.stop()
-model = state.load_model_or_explain(run)
+model = resources.load_model_or_explain(run)
 if model is None:
     st.stop()
 st.caption(f"Reading with **{run.name}**. Choose another model in the sidebar.")
@@ -42,7 +42,7 @@ with canvas_col:
     teach_view.quick_round(rgba, run.name, fresh_canvas)
 
 digit_images = preprocess_canvas(rgba) if rgba is not None else []
-reading: Reading | None = read_digits(state.predictor(run), digit_images, not_a_digit.decision(run))
+reading: Reading | None = read_digits(resources.predictor(run), digit_images, not_a_digit.decision(run))
 
 with result_col:
     prediction_col, confidence_col = st.columns(2)

@@ -4,7 +4,7 @@ import streamlit as st
 
 from digits.charts import confusion_difference, confusion_heatmap, per_class_bars
 from digits.store import StoredRun, StoreError
-from ui import drawn, learned_view, mistakes_view, not_a_digit, saved_runs, state
+from ui import drawn, learned_view, mistakes_view, not_a_digit, resources, saved_runs, session
 
 GALLERY_SIZE = 24
 ANY = "any"
@@ -15,7 +15,7 @@ st.caption(
     "saw while learning. That is the honest measure of how well it reads."
 )
 
-runs = state.usable_runs()
+runs = resources.usable_runs()
 if not runs:
     st.info("There is no trained model to evaluate yet.")
     st.page_link("app_pages/train.py", label="Train your first model (about a minute)",
@@ -24,17 +24,17 @@ if not runs:
 
 names = [run.name for run in runs]
 by_name = {run.name: run for run in runs}
-current = state.current_run()
+current = session.picked_run()
 if st.session_state.get("evaluate_run") not in by_name:
     st.session_state.evaluate_run = current.name if current else names[0]
-chosen_name = st.selectbox("Model", names, key="evaluate_run", format_func=lambda n: state.run_label(by_name[n]))
+chosen_name = st.selectbox("Model", names, key="evaluate_run", format_func=lambda n: resources.run_label(by_name[n]))
 run = by_name[chosen_name]
-data = state.mnist()
+data = resources.mnist()
 
 
 def evaluation_or_explain(run: StoredRun):
     try:
-        return state.evaluation(run)
+        return resources.evaluation(run)
     except StoreError as error:
         st.error(f"**The model {run.name} cannot be used.** {error}\n\nPick another one above, or train a new one.")
         return None
@@ -124,8 +124,10 @@ others = [name for name in names if name != run.name]
 if not others:
     st.caption("Train a second model to compare the two side by side.")
 else:
-    other_name = st.selectbox("Other model", [None, *others], key="evaluate_other",
-                              format_func=lambda n: "Choose a model..." if n is None else state.run_label(by_name[n]))
+    other_name = st.selectbox(
+        "Other model", [None, *others], key="evaluate_other",
+        format_func=lambda n: "Choose a model..." if n is None else resources.run_label(by_name[n]),
+    )
     other = evaluation_or_explain(by_name[other_name]) if other_name else None
     if other is not None:
         first_col, second_col = st.columns(2)

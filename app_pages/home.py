@@ -3,7 +3,7 @@
 import streamlit as st
 
 from digits.store import run_summary
-from ui import state
+from ui import resources, session
 
 st.title("digits", anchor=False)
 st.markdown(
@@ -28,11 +28,11 @@ with draw:
 
 st.divider()
 st.subheader("Saved models")
-runs = state.store().list()
+runs = resources.store().list()
 if not runs:
     st.info("No model has been trained yet. Start on the **Train** page: a first model takes about a minute.")
     st.stop()
-current = state.current_run()
+current = session.picked_run()
 rows = [run_summary(run) for run in runs]
 for row in rows:
     if current and row["Name"] == current.name:

@@ -10,7 +10,7 @@ from digits.jobs import AlreadyTraining, Snapshot
 from digits.models import LIMITS, MODEL_DESCRIPTIONS, MODEL_KINDS, InvalidSetting, default_hyperparameters
 from digits.store import StoreError
 from digits.tasks import TrainTask
-from ui import compare_view, saved_runs, session, state
+from ui import compare_view, resources, saved_runs, session
 
 BATCH_SIZES = [16, 32, 64, 128, 256, 512, 1024]
 LEARNING_RATES = [0.0001, 0.0003, 0.001, 0.002, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0]
@@ -32,7 +32,7 @@ if compare_view.chosen():
 
 
 def suggested_name(kind: str) -> str:
-    return state.store().unique_name(f"{kind}-{time.strftime('%m%d-%H%M')}")
+    return resources.store().unique_name(f"{kind}-{time.strftime('%m%d-%H%M')}")
 
 
 def apply_kind_defaults() -> None:
@@ -59,22 +59,22 @@ def start_training() -> None:
             augment=st.session_state.train_augment,
             seed=int(st.session_state.train_seed),
         )
-        data, problem = state.mnist_or_problem()
+        data, problem = resources.mnist_or_problem()
         if data is None:
             st.session_state.train_problem = ("data", problem)
             return
-        store = state.store()
+        store = resources.store()
         name = store.unique_name(st.session_state.train_name or hp.model)
-        job = state.job_registry().submit(state.session_owner(), TrainTask(hp, name, load_mnist), store)
+        job = resources.job_registry().submit(session.session_owner(), TrainTask(hp, name, load_mnist), store)
     except (InvalidSetting, AlreadyTraining, StoreError) as error:
         st.session_state.train_problem = ("warning", str(error))
         return
-    state.remember_job(job)
+    session.remember_job(job)
     st.session_state.train_name = suggested_name(hp.model)  # the next run's
 
 
 def stop_training() -> None:
-    job = state.current_job()
+    job = session.current_job()
     if job is not None:
         job.stop()
 
@@ -95,7 +95,7 @@ if "train_model" not in st.session_state:
     st.session_state.train_seed = 0
     apply_kind_defaults()
 
-job = state.current_job()
+job = session.current_job()
 snapshot = job.snapshot() if job else None
 busy = snapshot is not None and not snapshot.done
 if busy:
@@ -105,7 +105,7 @@ elif snapshot is not None and st.session_state.train_name == snapshot.name:
 
 problem = st.session_state.pop("train_problem", None)
 if problem and problem[0] == "data":
-    state.show_data_problem(problem[1])
+    resources.show_data_problem(problem[1])
 elif problem:
     st.warning(problem[1])
 
@@ -155,7 +155,7 @@ with controls:
 def show_progress(snapshot: Snapshot) -> None:
     metrics = snapshot.metrics
     if snapshot.status == "waiting":
-        registry = state.job_registry()
+        registry = resources.job_registry()
         st.info(
             f"⏳ {snapshot.status_text}: {registry.max_running} runs at a time can train on this server and "
             "they are all busy. Yours starts as soon as one ends; press **Cancel** to give up."

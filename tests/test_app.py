@@ -77,7 +77,7 @@ def test_home_explains_the_app_and_lists_saved_runs(sample: Mnist) -> None:
 
 
 def test_home_without_any_model_says_how_to_get_one(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("ui.state.store", lambda: ModelStore(builtin=None))
+    monkeypatch.setattr("ui.resources.store", lambda: ModelStore(builtin=None))
     at = app()
     assert "No model has been trained yet" in at.info[0].value
 
@@ -106,7 +106,7 @@ def test_start_trains_shows_figures_saves_and_makes_it_current() -> None:
     at.button(key="train_start").click().run()
     assert not at.exception
     job_id = at.session_state["train_job_id"]
-    from ui.state import job_registry
+    from ui.resources import job_registry
 
     job = job_registry().get(job_id)
     assert job is not None
@@ -125,7 +125,7 @@ def test_start_trains_shows_figures_saves_and_makes_it_current() -> None:
 
 
 def test_a_waiting_run_says_so_and_can_be_cancelled(sample: Mnist) -> None:
-    from ui.state import job_registry
+    from ui.resources import job_registry
 
     registry = job_registry()
     blockers = [threading.Event() for _ in range(registry.max_running)]
@@ -154,7 +154,7 @@ def start_from_the_page(at: AppTest, name: str) -> Job:
     at.select_slider(key="train_batch_size").set_value(128)
     at.text_input(key="train_name").set_value(name)
     at.button(key="train_start").click().run()
-    from ui.state import job_registry
+    from ui.resources import job_registry
 
     job = job_registry().get(at.session_state["train_job_id"])
     assert job is not None
@@ -202,7 +202,7 @@ def test_settings_stay_put_across_pages_and_show_the_running_run() -> None:
 
 def test_evaluate_without_models_points_to_train(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr("digits.store.BUILTIN_DEFAULT_DIR", tmp_path / "no-default")
-    monkeypatch.setattr("ui.state.store", lambda: ModelStore(builtin=None))
+    monkeypatch.setattr("ui.resources.store", lambda: ModelStore(builtin=None))
     at = app("app_pages/evaluate.py")
     assert "no trained model" in at.info[0].value
 
@@ -222,7 +222,7 @@ def test_evaluate_shows_figures_and_a_chosen_cell_fills_the_gallery(
     wrong = int(figures["Mistakes"].split()[0])
     assert "Most frequent mistakes" in at.markdown[0].value or any(
         "taken for" in block.value for block in at.markdown)
-    from ui.state import evaluation, usable_runs
+    from ui.resources import evaluation, usable_runs
 
     run = next(run for run in usable_runs() if run.name == "to-evaluate")
     true, predicted, count = evaluation(run).confused_pairs(1)[0]
@@ -294,7 +294,7 @@ def test_draw_feedback_is_saved(sample: Mnist, monkeypatch: pytest.MonkeyPatch, 
 
 def test_missing_data_is_explained_on_the_pages(sample: Mnist, monkeypatch: pytest.MonkeyPatch,
                                                 tmp_path: Path) -> None:
-    from ui.state import _cached_mnist
+    from ui.resources import _cached_mnist
 
     train_run(sample, "needs-data")
     monkeypatch.setenv("DIGITS_DATA_DIR", str(tmp_path / "gone"))

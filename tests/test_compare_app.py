@@ -29,7 +29,7 @@ def compare_mode() -> AppTest:
 
 
 def test_a_race_of_three_batch_sizes_starts_together_and_ends_in_a_table_and_sentences() -> None:
-    from ui.state import job_registry
+    from ui.resources import job_registry
 
     at = compare_mode()
     assert at.multiselect(key="compare_values").value == [32, 256, 1024]  # a race worth watching, to start from

@@ -50,7 +50,7 @@ def test_quick_round_then_teach_makes_a_new_current_model(sample: Mnist, sample_
 
     at.button(key="teach_start").click().run()
     assert not at.exception, [e.value for e in at.exception]
-    from ui.state import job_registry
+    from ui.resources import job_registry
 
     job = job_registry().get(at.session_state["teach_job_id"])
     assert job is not None and job.wait(300)

@@ -25,7 +25,7 @@ from digits.jobs import AlreadyTraining, Job, Snapshot
 from digits.models import MODEL_DESCRIPTIONS, MODEL_KINDS, InvalidSetting
 from digits.store import StoreError
 from digits.tasks import TrainTask
-from ui import state
+from ui import resources, session
 
 ONE_RUN, COMPARE = "One run", "Compare settings"
 RACE_KEY = "compare_race"  # this session's race: its job ids
@@ -43,7 +43,7 @@ def chosen() -> bool:
 def current_race() -> list[Job]:
     """This session's race, found again through the address after a browser refresh."""
     ids = st.session_state.get(RACE_KEY) or [i for i in (st.query_params.get(RACE_PARAM) or "").split(",") if i]
-    jobs = [job for job in map(state.job_registry().get, ids) if job is not None]
+    jobs = [job for job in map(resources.job_registry().get, ids) if job is not None]
     if jobs:
         st.session_state[RACE_KEY] = [job.job_id for job in jobs]
         if st.query_params.get(RACE_PARAM) != ",".join(st.session_state[RACE_KEY]):
@@ -62,20 +62,20 @@ def start_race() -> None:
     try:
         fixed = {} if setting == "epochs" else {"epochs": st.session_state.compare_epochs}
         settings = race_hyperparameters(st.session_state.compare_model, setting, values, **fixed)
-        data, problem = state.mnist_or_problem()
+        data, problem = resources.mnist_or_problem()
         if data is None:
             st.session_state.compare_problem = problem
             return
-        store = state.store()
+        store = resources.store()
         prefix = f"race-{time.strftime('%m%d-%H%M')}"
         tasks = [TrainTask(hp, store.unique_name(run_name(prefix, setting, value)), load_mnist)
                  for hp, value in zip(settings, values, strict=True)]
-        jobs = state.job_registry().submit_all(state.session_owner(), tasks, store)
+        jobs = resources.job_registry().submit_all(session.session_owner(), tasks, store)
     except (InvalidSetting, AlreadyTraining, StoreError) as error:
         st.session_state.compare_problem = str(error)
         return
     st.session_state[RACE_KEY] = [job.job_id for job in jobs]
-    state.own_jobs(jobs)
+    session.own_jobs(jobs)
 
 
 def stop_race() -> None:

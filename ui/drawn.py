@@ -7,7 +7,7 @@ import streamlit as st
 from digits.drawn import DrawnDataError, drawn_digits_path, load_drawn_digits
 from digits.evaluation import DrawnSet, render_drawn_set, score_drawn
 from digits.store import StoredRun
-from ui import state
+from ui import resources
 
 
 @st.cache_resource(show_spinner="Drawing 1,000 handwritten digits on the canvas...")
@@ -23,7 +23,7 @@ def drawn_digits_section(run: StoredRun) -> None:
     except (DrawnDataError, OSError) as error:
         st.warning(f"The pen-drawn digits could not be read, so this score is missing: {error}")
         return
-    score = score_drawn(state.predictor(run)(drawn.images), drawn)
+    score = score_drawn(resources.predictor(run)(drawn.images), drawn)
     st.metric(
         "Drawn digits read right",
         f"{score.accuracy:.1%}",

@@ -16,7 +16,7 @@ from digits.data import IMAGE_SIZE
 from digits.explain import SaliencyFunction, make_saliency, ranked_digits
 from digits.predict import Prediction
 from digits.store import StoredRun
-from ui import state
+from ui import resources
 
 if TYPE_CHECKING:
     import keras
@@ -35,7 +35,7 @@ def _cached_saliency(name: str, created: str, _model: keras.Model) -> SaliencyFu
 def saliency_function(run: StoredRun) -> SaliencyFunction:
     """The run's compiled saliency function (cached per run, like its predictor)."""
     assert run.record is not None
-    return _cached_saliency(run.name, run.record.created, state.model(run))
+    return _cached_saliency(run.name, run.record.created, resources.model(run))
 
 
 def heat_map(run: StoredRun, image: np.ndarray, digit: int) -> np.ndarray:

@@ -18,7 +18,7 @@ from digits.learned import (
     inked_pixels,
 )
 from digits.store import StoredRun
-from ui import explain_view, state
+from ui import explain_view, resources
 
 if TYPE_CHECKING:
     import keras
@@ -36,7 +36,7 @@ def _cached_weights(name: str, created: str, _model: keras.Model, _data: Mnist) 
 
 def what_it_has_learned(run: StoredRun, data: Mnist) -> None:
     st.subheader("What it has learned")
-    model = state.load_model_or_explain(run)
+    model = resources.load_model_or_explain(run)
     if model is None:
         return
     if family(model) == "mlp":

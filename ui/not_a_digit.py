@@ -23,7 +23,7 @@ from digits.non_digits import (
 )
 from digits.predict import Decision, Outcome, Reading, model_decision
 from digits.store import StoredRun
-from ui import state
+from ui import resources
 
 LETTERS_DATA_ENV = "DIGITS_LETTERS_DATA"
 SHIPPED_LETTERS = Path(__file__).resolve().parent.parent / "assets" / "letters" / "unipen_letters_heldout.json.gz"
@@ -37,7 +37,7 @@ UNSURE = 0.6  # below this confidence a digit reading gets a warning
 def decision(run: StoredRun) -> Decision:
     """How the run's model tells a digit from the rest (what its record saved, else its natural way)."""
     assert run.record is not None
-    return model_decision(state.model(run), run.record.not_a_digit)
+    return model_decision(resources.model(run), run.record.not_a_digit)
 
 
 def show_verdict(prediction_col, confidence_col, reading: Reading, parts: int) -> None:
@@ -112,8 +112,8 @@ def non_digits_section(run: StoredRun) -> None:
     st.subheader("Things that are not digits")
     how = decision(run)
     st.markdown(f"**How it decides:** {how.description}")
-    mnist_ok = right_counting_rejections(state.evaluation(run).probabilities, state.mnist().y_test, how)
-    predictor = state.predictor(run)
+    mnist_ok = right_counting_rejections(resources.evaluation(run).probabilities, resources.mnist().y_test, how)
+    predictor = resources.predictor(run)
     letters_path, digits_path = _letters_path(), os.environ.get(DRAWN_DATA_ENV)
     try:
         letters = _letter_sample(letters_path) if letters_path else None

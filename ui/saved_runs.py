@@ -8,14 +8,14 @@ import streamlit as st
 
 from digits.charts import compare_runs
 from digits.store import DEFAULT_RUN, StoredRun, StoreError, run_summary
-from ui import state
+from ui import resources, session
 
 
 def download_button(run: StoredRun, key: str) -> None:
     """The run's model as a .keras file; read from disk only when the button is pressed."""
     st.download_button(
         f"Download {run.name}.keras",
-        data=functools.partial(state.store().model_file, run.name),
+        data=functools.partial(resources.store().model_file, run.name),
         file_name=f"{run.name}.keras",
         mime="application/octet-stream",
         key=key,
@@ -31,11 +31,11 @@ def _confirm_delete(name: str) -> None:
     yes, no = st.columns(2)
     if yes.button("Yes, delete", type="primary", key="saved_delete_yes", width="stretch"):
         try:
-            state.store().delete(name)
+            resources.store().delete(name)
         except StoreError as error:  # e.g. deleted meanwhile from the command line
             st.error(str(error))
             return
-        state.forget_run(name)
+        session.forget_run(name)
         st.rerun()
     if no.button("Keep it", key="saved_delete_no", width="stretch"):
         st.rerun()
@@ -44,7 +44,7 @@ def _confirm_delete(name: str) -> None:
 def saved_runs_section() -> None:
     """Every saved run in a table; ticked runs' curves compared; one run to download or delete."""
     st.subheader("Saved runs")
-    runs = state.store().list()
+    runs = resources.store().list()
     if not runs:
         st.caption("Runs you train are saved here.")
         return
@@ -74,7 +74,7 @@ def saved_runs_section() -> None:
                               help="Download its model, or delete it if you trained it.")
     with download_col:
         download_button(by_name[name], key="train_download_run")
-    trained_here = name in state.runs_trained_here()
+    trained_here = name in session.runs_trained_here()
     if delete_col.button("Delete", key="train_delete", icon=":material/delete:", disabled=not trained_here):
         _confirm_delete(name)
     if name == DEFAULT_RUN:

@@ -18,7 +18,7 @@ from digits.jobs import AlreadyTraining, Job
 from digits.preprocess import preprocess_canvas
 from digits.store import StoredRun, StoreError
 from digits.teach import MIN_DRAWINGS, Drawings, TeachError, missing_digits, other_peoples_digits, read_drawings
-from ui import state
+from ui import resources, session
 
 ROUND_REPEATS = 3  # the quick round: each digit this many times
 KEEP_KEY = "teach_keep_on_server"
@@ -40,7 +40,7 @@ def drawings_dir() -> Path:
     """Where this session's labelled drawings go: its own folder, or the server's shared one if chosen."""
     if st.session_state.get(KEEP_KEY):
         return default_drawings_dir()
-    return default_drawings_dir() / SESSIONS_FOLDER / state.session_owner()
+    return default_drawings_dir() / SESSIONS_FOLDER / session.session_owner()
 
 
 def _your_drawings() -> Drawings | None:
@@ -53,7 +53,7 @@ def _your_drawings() -> Drawings | None:
 def teach_job() -> Job | None:
     """This session's teaching job, found again through the address after a browser refresh."""
     job_id = st.session_state.get(JOB_KEY) or st.query_params.get(QUERY_KEY)
-    job = state.job_registry().get(job_id) if job_id else None
+    job = resources.job_registry().get(job_id) if job_id else None
     if job is not None:
         st.session_state[JOB_KEY] = job.job_id
         if st.query_params.get(QUERY_KEY) != job.job_id:
@@ -66,8 +66,8 @@ def _start_teaching(run: StoredRun) -> None:
         drawings = read_drawings(drawings_dir())
         from digits.teach import teach_task
 
-        task = teach_task(state.store(), run.name, drawings, load_mnist, other_peoples_digits())
-        job = state.job_registry().submit(state.session_owner(), task, state.store())
+        task = teach_task(resources.store(), run.name, drawings, load_mnist, other_peoples_digits())
+        job = resources.job_registry().submit(session.session_owner(), task, resources.store())
     except (TeachError, AlreadyTraining, StoreError) as error:
         st.session_state.teach_problem = str(error)
         return
@@ -124,7 +124,7 @@ def _show_result(job: Job) -> None:
         return
     if st.session_state.get("teach_adopted") != snapshot.job_id:  # once, so the person can switch back
         st.session_state.teach_adopted = snapshot.job_id
-        state.set_current_model(record.name)
+        session.set_current_model(record.name)
         st.rerun()
     taught = record.taught
     st.success(f"Taught **{record.name}** from {taught['from']} in {record.training_seconds:.0f} s: it is now the "
