@@ -5,7 +5,7 @@ import hashlib
 import streamlit as st
 
 from digits.charts import enlarge, probability_bars
-from digits.feedback import FeedbackError, load_drawings, right_share, save_drawing
+from digits.feedback import FeedbackError, load_drawings, right_count, save_drawing
 from digits.predict import Reading, read_digits
 from digits.preprocess import preprocess_canvas
 from ui import canvas, explain_view, not_a_digit, resources, session, teach_view
@@ -96,7 +96,7 @@ teach_view.teach_section(run)
 
 right, total = st.session_state.draw_session_right
 if total:
-    saved_right, saved_total = right_share(load_drawings(teach_view.drawings_dir()), run.name)
+    saved_right, saved_total = right_count(load_drawings(teach_view.drawings_dir()), run.name)
     st.caption(
         f"Right on your drawings: **{right} of {total}** this visit; {saved_right} of {saved_total} "
         f"drawings saved for {run.name}."

@@ -4,7 +4,7 @@ import streamlit as st
 
 from digits.charts import confusion_difference, confusion_heatmap, per_class_bars
 from digits.store import StoredRun, StoreError
-from ui import drawn, learned_view, mistakes_view, not_a_digit, resources, saved_runs, session
+from ui import learned_view, mistakes_view, not_a_digit, pen_score, resources, saved_runs, session
 
 GALLERY_SIZE = 24
 ANY = "any"
@@ -52,7 +52,7 @@ loss_col.metric("Test loss", f"{result.loss:.4f}",
 wrong_col.metric("Mistakes", f"{result.wrong:,} of {result.count:,} wrong")
 saved_runs.download_button(run, key="evaluate_download")
 
-drawn.drawn_digits_section(run)
+pen_score.pen_score_section(run)
 not_a_digit.non_digits_section(run)
 
 st.subheader("Which digits it confuses")

@@ -1,7 +1,7 @@
 """How well the app reads digits people *draw*: real UNIPEN pen strokes rendered onto the Draw page's
 280x280 canvas (white ink, the page's pen, anywhere on the canvas at 35-85% of its size, fixed seed),
 read through the page's preprocessing and models. Baselines trained here, in the same process:
-the seed MLP (5 epochs) and a plain CNN (no augmentation), each reading the whole canvas shrunk
+the classic MLP (5 epochs) and a plain CNN (no augmentation), each reading the whole canvas shrunk
 to 28x28 and the MNIST-style preprocessed image. Then the shipped default model, on every drawing
 and on the writers it never trained on. Last, the time to read one canvas.
 
@@ -19,12 +19,12 @@ from PIL import Image
 
 from digits.data import load_mnist
 from digits.default_model import is_held_out_writer
-from digits.drawn import load_drawn_digits, random_box, render_strokes
 from digits.models import default_hyperparameters
 from digits.predict import make_predictor
 from digits.preprocess import preprocess_canvas
 from digits.store import DEFAULT_RUN, ModelStore
 from digits.training import train
+from digits.unipen import load_drawn_digits, random_box, render_strokes
 
 
 def whole_canvas_resized(rgba: np.ndarray) -> np.ndarray:
@@ -58,7 +58,7 @@ def main() -> None:
 
     data = load_mnist()
     rows = []
-    for label, hp in (("seed MLP, 5 epochs", default_hyperparameters("mlp")),
+    for label, hp in (("classic MLP, 5 epochs", default_hyperparameters("mlp")),
                       ("plain CNN, 3 epochs, no augmentation", default_hyperparameters("cnn"))):
         outcome = train(hp, data)
         predict = make_predictor(outcome.model)

@@ -1,4 +1,4 @@
-"""The job engines side by side on this machine: 8 seed-MLP runs of 1 epoch all started at once, through
+"""The job engines side by side on this machine: 8 classic-MLP runs of 1 epoch all started at once, through
 the local engine (a process per run, 2 at a time) and through Ray (a head without CPUs and a worker node
 with 2, 1 CPU per run, so also 2 at a time); and one run alone through each, from start to saved record,
 to show what Ray adds per run. Needs Ray (requirements-cluster.txt) and DIGITS_DATA_DIR.
@@ -59,7 +59,7 @@ def main() -> None:
             rows[f"ray: {args.runs} runs, {CAP} CPUs, 1 per run"] = race(ray, args.runs, args.epochs, store, "ray")
         finally:
             cluster.stop()
-    print(f"seed MLP, {args.epochs} epoch(s) per run; seconds from start until the last run is saved")
+    print(f"classic MLP, {args.epochs} epoch(s) per run; seconds from start until the last run is saved")
     for label, seconds in rows.items():
         print(f"{label:<50} {seconds:7.1f} s")
     many_local = rows[f"local: {args.runs} runs, {CAP} at a time"]

@@ -30,13 +30,13 @@ import numpy as np
 from digits.charts import enlarge, saliency_overlay
 from digits.data import load_mnist
 from digits.default_model import is_held_out_writer
-from digits.drawn import DRAWN_DATA_ENV, load_drawn_digits
 from digits.evaluation import render_drawn_set
 from digits.explain import SALIENCY_STEPS, deletion_drops, make_saliency, ranked_digits
 from digits.models import default_hyperparameters
 from digits.predict import ProbabilityFunction, make_predictor
 from digits.store import ModelStore
 from digits.training import train
+from digits.unipen import DRAWN_DATA_ENV, load_drawn_digits
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "unipen" / "unipen_digits_dev.json.gz"
 DRAW_PAGE_SCALE = 6  # the Draw page shows the 28x28 map at 168x168

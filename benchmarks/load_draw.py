@@ -18,7 +18,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from digits.drawn import load_drawn_digits
+from digits.unipen import load_drawn_digits
 from harness.browser import app_env, streamlit_server
 from harness.load import measure
 

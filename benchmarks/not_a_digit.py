@@ -20,7 +20,6 @@ import numpy as np
 
 from digits.data import load_mnist
 from digits.default_model import HeldOutSets, held_out_sets, split_by_writer, with_style_variant
-from digits.drawn import load_drawn_digits, load_drawn_letters, random_box, render_strokes
 from digits.models import default_hyperparameters
 from digits.non_digits import (
     calibrate_on_validation,
@@ -34,6 +33,7 @@ from digits.predict import Decision, make_predictor, model_decision, read_digits
 from digits.preprocess import preprocess_canvas
 from digits.store import DEFAULT_RUN, ModelStore
 from digits.training import train
+from digits.unipen import load_drawn_digits, load_drawn_letters, random_box, render_strokes
 
 STYLED = (0, 1, 7)
 

@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from digits.drawn import DRAWN_DATA_ENV, load_drawn_digits, random_box, render_strokes
 from digits.preprocess import preprocess_canvas
+from digits.unipen import DRAWN_DATA_ENV, load_drawn_digits, random_box, render_strokes
 
 CANVAS_DESCRIPTION = "280x280, 18 px pen, digit at 35-85% of the canvas anywhere on it"
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "unipen" / "unipen_digits_dev_1000.json.gz"

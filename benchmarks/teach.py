@@ -22,12 +22,12 @@ from pathlib import Path
 import numpy as np
 
 from digits.data import load_mnist, normalise
-from digits.drawn import load_drawn_digits
 from digits.evaluation import render_drawn_set, score_drawn
 from digits.people import PEOPLE, pick_per_digit, save_as_drawings, split_writers
 from digits.predict import make_predictor
 from digits.store import DEFAULT_RUN, ModelStore
 from digits.teach import Drawings, accuracy, copy_model, model_from_bytes, read_drawings, teach_task
+from digits.unipen import load_drawn_digits
 
 NAIVE_MNIST, NAIVE_EPOCHS = 2000, 3
 

@@ -1,4 +1,4 @@
-"""Cost of the live recorder and background job: the seed MLP trained through a LocalJob (a process of
+"""Cost of the live recorder and background job: the classic MLP trained through a LocalJob (a process of
 its own at lower priority, per-batch recording sent over a pipe, a UI thread reading snapshots once a
 second) against plain ``model.fit`` in this process, alternating. Training seconds are compared like for
 like; the job's whole time adds starting its process, loading MNIST there, testing and the record.
@@ -67,7 +67,7 @@ def main() -> None:
     for _ in range(args.repeats):
         plain.append(plain_fit(hp, data))
         job.append(through_job(hp, peak, whole))
-    print(f"seed MLP, {hp.epochs} epochs, batch {hp.batch_size}, {args.repeats} runs each, alternating")
+    print(f"classic MLP, {hp.epochs} epochs, batch {hp.batch_size}, {args.repeats} runs each, alternating")
     for label, seconds in (("plain model.fit", plain), ("LocalJob with live recorder", job)):
         print(f"{label:<32} median {statistics.median(seconds):6.2f} s  runs {[round(s, 2) for s in seconds]}")
     print(f"ratio job / plain: {statistics.median(job) / statistics.median(plain):.3f}")

@@ -374,7 +374,7 @@ def command_build_default(args: argparse.Namespace, store: ModelStore) -> int:
     from dataclasses import replace
 
     from digits.default_model import RECIPE, build_default
-    from digits.drawn import DrawnDataError, load_drawn_digits, load_drawn_letters
+    from digits.unipen import DrawnDataError, load_drawn_digits, load_drawn_letters
 
     try:
         drawn = load_drawn_digits(args.drawn_data)

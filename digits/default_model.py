@@ -37,7 +37,6 @@ import numpy as np
 
 from digits.data import Mnist, normalise
 from digits.doodles import HELD_OUT_KINDS, TRAINING_KINDS, make_doodles
-from digits.drawn import DrawnDigit
 from digits.models import Hyperparameters, default_hyperparameters
 from digits.non_digits import (
     DrawnSample,
@@ -51,6 +50,7 @@ from digits.non_digits import (
 from digits.predict import NOT_A_DIGIT, Decision, make_predictor
 from digits.preprocess import PEN_WIDTH
 from digits.store import BUILTIN_DEFAULT_DIR, DEFAULT_RUN, ModelStore, RunRecord
+from digits.unipen import DrawnDigit
 
 if TYPE_CHECKING:
     import keras

@@ -3,7 +3,7 @@
 Each *kind* (a star, a smiley, a house, ...) is a small function that draws one with its own random
 variation (proportions, number of points or petals, open or closed, wobbly hand); every doodle then
 gets a random tilt and stretch and is scaled into the 0..1000 square like the UNIPEN drawings, so it
-renders through the very same canvas path as the pen-drawn digits (digits/drawn.py).
+renders through the very same canvas path as the pen-drawn digits (digits/unipen.py).
 
 Shapes a fair person would read as a digit are left out on purpose: a circle or an oval (0), a lone
 line (1), a square or a diamond (a boxy 0), a spiral of less than two turns (6 or 9), a Z-shaped
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from digits.drawn import STROKE_SPACE, Stroke
+from digits.unipen import STROKE_SPACE, Stroke
 
 Points = np.ndarray  # (n, 2) floats: one stroke in the kind's own unit frame, y down
 MAX_POINTS = 64  # per stroke, as in the UNIPEN files

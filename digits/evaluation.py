@@ -139,8 +139,8 @@ class DrawnSet:
 def render_drawn_set(drawn_digits: list[Any], seed: int = 0) -> DrawnSet:
     """Draw each digit anywhere on the canvas at 35-85% of its size (fixed seed), as a person would,
     then run the Draw page's own preprocessing on what the canvas would send."""
-    from digits.drawn import random_box, render_strokes
     from digits.preprocess import preprocess_canvas
+    from digits.unipen import random_box, render_strokes
 
     rng = np.random.default_rng(seed)
     images = np.zeros((len(drawn_digits), 28, 28), dtype=np.uint8)

@@ -104,7 +104,7 @@ def load_drawings(directory: Path) -> list[LabelledDrawing]:
     return records
 
 
-def right_share(drawings: list[LabelledDrawing], model: str | None = None) -> tuple[int, int]:
+def right_count(drawings: list[LabelledDrawing], model: str | None = None) -> tuple[int, int]:
     """(right, total) over the drawings, optionally of one model."""
     chosen = [drawing for drawing in drawings if model is None or drawing.model == model]
     return sum(drawing.right for drawing in chosen), len(chosen)

@@ -76,7 +76,7 @@ class Hyperparameters:
 
 
 def default_hyperparameters(model: ModelKind = "mlp", **overrides: Any) -> Hyperparameters:
-    """Each kind's defaults: the seed MLP as published; the CNN tuned for accuracy per CPU second."""
+    """Each kind's defaults: the classic MLP as published; the CNN tuned for accuracy per CPU second."""
     defaults: dict[str, Any] = {
         "mlp": {"epochs": 5, "batch_size": 32, "learning_rate": 0.001, "hidden_units": 128, "dropout": 0.0},
         "cnn": {"epochs": 2, "batch_size": 128, "learning_rate": 0.003, "hidden_units": 128, "dropout": 0.1},
@@ -88,7 +88,7 @@ def default_hyperparameters(model: ModelKind = "mlp", **overrides: Any) -> Hyper
 def build_model(hp: Hyperparameters, steps_per_epoch: int) -> keras.Model:
     """A compiled model for ``hp``: input (28, 28) floats in 0..1, output 10 probabilities.
 
-    The MLP keeps the seed's constant learning rate. The convolutional nets' rate falls along a cosine to zero
+    The MLP keeps the classic one's constant learning rate. The convolutional nets' rate falls along a cosine to zero
     over the whole run (``hp.learning_rate`` is where it starts): the last epoch fine-tunes with
     small steps, worth several tenths of a percent in three epochs.
     """
@@ -97,7 +97,7 @@ def build_model(hp: Hyperparameters, steps_per_epoch: int) -> keras.Model:
     keras.utils.set_random_seed(hp.seed)
     layers = keras.layers
     if hp.model == "mlp":
-        # The seed: Flatten -> Dense(128, relu) -> Dense(10, softmax).
+        # The classic MLP: Flatten -> Dense(128, relu) -> Dense(10, softmax).
         body = [
             layers.Flatten(),
             layers.Dense(hp.hidden_units, activation="relu"),

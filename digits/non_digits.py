@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from digits.data import NUM_CLASSES, Mnist
-from digits.drawn import Stroke, random_box, render_strokes
 from digits.predict import (
     Decision,
     Outcome,
@@ -29,6 +28,7 @@ from digits.predict import (
     to_predictions,
 )
 from digits.preprocess import PEN_WIDTH, preprocess_canvas
+from digits.unipen import Stroke, random_box, render_strokes
 
 if TYPE_CHECKING:
     import keras

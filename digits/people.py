@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from digits.default_model import is_held_out_writer
-from digits.drawn import STROKE_SPACE, DrawnDigit, Stroke, random_box, render_strokes
 from digits.feedback import save_drawing
+from digits.unipen import STROKE_SPACE, DrawnDigit, Stroke, random_box, render_strokes
 
 SIMULATED_MODEL = "simulated"  # the "model" field of a simulated person's saved drawings
 Strokes = tuple[Stroke, ...]

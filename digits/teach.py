@@ -26,13 +26,13 @@ from PIL import Image, UnidentifiedImageError
 
 from digits.data import IMAGE_SIZE, Mnist, normalise
 from digits.default_model import split_by_writer
-from digits.drawn import DrawnDigit
 from digits.evaluation import DrawnSet, evaluate, render_drawn_set, score_drawn
 from digits.feedback import NOT_A_DIGIT
 from digits.models import Hyperparameters
 from digits.preprocess import preprocess_canvas
 from digits.store import ModelStore, RunRecord, new_run_record
 from digits.training import Metrics, diverged, make_recorder
+from digits.unipen import DrawnDigit
 
 if TYPE_CHECKING:
     import keras
@@ -179,7 +179,7 @@ def replay_digits(data: Mnist, drawn: Sequence[DrawnDigit] = (), seed: int = 0) 
 def other_peoples_digits() -> list[DrawnDigit]:
     """The shipped pen-drawn digits, else $DIGITS_DRAWN_DATA's; [] when neither can be read (teaching then
     replays MNIST alone and cannot say how other people's drawings fare)."""
-    from digits.drawn import DrawnDataError, load_drawn_digits
+    from digits.unipen import DrawnDataError, load_drawn_digits
 
     try:
         return load_drawn_digits(SHIPPED_DRAWN if SHIPPED_DRAWN.is_file() else None)

@@ -14,7 +14,7 @@ import numpy as np
 from playwright.async_api import Page, async_playwright
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
-from digits.drawn import DrawnDigit, random_box, strokes_to_canvas_points
+from digits.unipen import DrawnDigit, random_box, strokes_to_canvas_points
 from harness.browser import (
     ARTIFACTS,
     CHROMIUM,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import threading
 import time
 from pathlib import Path
 
@@ -128,11 +127,10 @@ def test_a_waiting_run_says_so_and_can_be_cancelled(sample: Mnist) -> None:
     from ui.resources import job_registry
 
     registry = job_registry()
-    blockers = [threading.Event() for _ in range(registry.max_running)]
-    held = 0
-    for _ in blockers:  # occupy every slot, as other people's runs would
-        if registry.engine._slots.acquire(timeout=5):
-            held += 1
+    # Other people's long runs take every slot (stopped at the end, long before they would finish).
+    long_run = default_hyperparameters("deep", epochs=100, batch_size=16)
+    others = registry.submit_all("other people", [TrainTask(long_run, f"long-{n}", load_sample)
+                                                  for n in range(registry.max_running)], ModelStore())
     try:
         at = app("app_pages/train.py")
         at.button(key="train_start").click().run()
@@ -144,8 +142,10 @@ def test_a_waiting_run_says_so_and_can_be_cancelled(sample: Mnist) -> None:
         at.run()
         assert "Cancelled" in at.info[0].value
     finally:
-        for _ in range(held):
-            registry.engine._slots.release()
+        for other in others:
+            other.stop()
+        for other in others:
+            other.wait(120)
 
 
 def start_from_the_page(at: AppTest, name: str) -> Job:
@@ -248,7 +248,7 @@ def canvas_returning(image: np.ndarray | None):
 
 
 def test_draw_reads_a_crafted_canvas_and_says_so_when_empty(sample: Mnist, monkeypatch: pytest.MonkeyPatch) -> None:
-    from digits.drawn import render_strokes
+    from digits.unipen import render_strokes
 
     blank = np.zeros((280, 280, 4), dtype=np.uint8)
     blank[..., 3] = 255
@@ -275,8 +275,8 @@ def test_draw_reads_a_crafted_canvas_and_says_so_when_empty(sample: Mnist, monke
 
 
 def test_draw_feedback_is_saved(sample: Mnist, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from digits.drawn import render_strokes
     from digits.feedback import load_drawings
+    from digits.unipen import render_strokes
 
     monkeypatch.setenv("DIGITS_DRAWINGS_DIR", str(tmp_path / "drawings"))
     monkeypatch.setattr("ui.canvas.drawing_canvas",

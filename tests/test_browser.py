@@ -19,7 +19,7 @@ from contextlib import contextmanager
 import numpy as np
 import pytest
 
-from digits.drawn import drawn_digits_path
+from digits.unipen import drawn_digits_path
 from harness.browser import (
     BROWSER_TESTS,
     app_env,
@@ -169,7 +169,7 @@ def test_evaluate_shows_heatmap_and_gallery(page, server: str) -> None:
 
 
 def test_draw_reads_real_drawings_clears_and_keeps_top_right_strokes(page, server: str) -> None:
-    from digits.drawn import load_drawn_digits, random_box, strokes_to_canvas_points
+    from digits.unipen import load_drawn_digits, random_box, strokes_to_canvas_points
 
     open_page(page, f"{server}/draw")
     page.wait_for_selector("canvas.upper-canvas")

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from digits.doodles import HELD_OUT_KINDS, KINDS, MAX_POINTS, TRAINING_KINDS, make_doodles
-from digits.drawn import STROKE_SPACE, render_strokes
 from digits.non_digits import draw_anywhere, training_images
 from digits.preprocess import preprocess_canvas
+from digits.unipen import STROKE_SPACE, render_strokes
 
 
 def test_kinds_are_many_and_some_are_never_trained_on() -> None:

@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from digits.drawn import (
+from digits.preprocess import CANVAS_SIZE, PEN_WIDTH
+from digits.unipen import (
     DRAWN_DATA_ENV,
     SHIPPED_DRAWN_DIGITS,
     DrawnDataError,
@@ -21,7 +22,6 @@ from digits.drawn import (
     render_strokes,
     strokes_to_canvas_points,
 )
-from digits.preprocess import CANVAS_SIZE, PEN_WIDTH
 
 
 @pytest.fixture(scope="module")

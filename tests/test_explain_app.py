@@ -48,7 +48,7 @@ def captions(at: AppTest) -> list[str]:
 
 
 def test_draw_shows_what_made_it_say_its_answer_and_the_runner_up(monkeypatch: pytest.MonkeyPatch) -> None:
-    from digits.drawn import render_strokes
+    from digits.unipen import render_strokes
 
     monkeypatch.setattr("ui.canvas.drawing_canvas", lambda key: render_strokes(SEVEN))
     at = page("app_pages/draw.py")
@@ -64,7 +64,7 @@ def test_draw_shows_what_made_it_say_its_answer_and_the_runner_up(monkeypatch: p
 
 
 def test_draw_explains_each_digit_of_a_number(monkeypatch: pytest.MonkeyPatch) -> None:
-    from digits.drawn import render_strokes
+    from digits.unipen import render_strokes
 
     one = [((500, 50), (500, 950))]
     both = np.maximum(render_strokes(one, box=(20, 60, 120)), render_strokes(SEVEN, box=(140, 60, 120)))

@@ -16,11 +16,11 @@ import pytest
 
 from conftest import load_sample
 from digits.data import load_mnist
-from digits.drawn import strokes_to_canvas_points
 from digits.engine_local import LocalJob
 from digits.models import default_hyperparameters
 from digits.store import ModelStore
 from digits.tasks import TrainTask
+from digits.unipen import strokes_to_canvas_points
 from harness.browser import (
     BROWSER_TESTS,
     app_env,

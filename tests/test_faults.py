@@ -20,7 +20,7 @@ from digits.engine_local import LocalJob
 from digits.models import default_hyperparameters
 from digits.store import RECORD_FILE, ModelStore, StoreError
 from digits.tasks import TrainTask
-from harness.browser import child_pids
+from harness.browser import child_pids, process_cpu_seconds
 
 
 def test_a_model_that_cannot_be_saved_is_kept_for_download(sample: Mnist, tmp_path: Path) -> None:
@@ -53,6 +53,9 @@ def test_a_model_file_carrying_code_is_refused(sample: Mnist, tmp_path: Path) ->
         store.load("sneaky")
 
 
+TRAINING_CPU_SECONDS = 5.0  # past importing TensorFlow and loading the digits: training
+
+
 def test_server_killed_mid_training_leaves_earlier_runs_and_no_half_run(tmp_path: Path) -> None:
     data = tmp_path / "data"
     data.mkdir()
@@ -64,10 +67,12 @@ def test_server_killed_mid_training_leaves_earlier_runs_and_no_half_run(tmp_path
                    capture_output=True, timeout=180)
     victim = subprocess.Popen([*command, "--epochs", "100", "--name", "victim"], cwd=PROJECT_ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    time.sleep(8)  # well into training
-    assert victim.poll() is None, "the run ended before it could be killed"
-    trainers = child_pids(victim.pid)
-    assert trainers, "training runs in a process of its own"
+    # Well into training: its own process has started and done a few seconds of work (TensorFlow, the data).
+    deadline = time.monotonic() + 120
+    while not (trainers := child_pids(victim.pid)) or process_cpu_seconds(trainers[0]) < TRAINING_CPU_SECONDS:
+        assert victim.poll() is None, "the run ended before it could be killed"
+        assert time.monotonic() < deadline, "no training process started within 120 s"
+        time.sleep(0.2)
     victim.send_signal(signal.SIGKILL)
     victim.wait(30)
     deadline = time.monotonic() + 10

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from digits.feedback import FeedbackError, load_drawings, right_share, save_drawing
+from digits.feedback import FeedbackError, load_drawings, right_count, save_drawing
 
 
 def canvas() -> np.ndarray:
@@ -22,8 +22,8 @@ def test_saved_drawings_survive_and_score(tmp_path: Path) -> None:
     save_drawing(tmp_path, canvas(), "2026", "2026", "other")
     drawings = load_drawings(tmp_path)
     assert sorted(d.label for d in drawings) == ["1", "2026", "7"]
-    assert right_share(drawings, "default") == (1, 2)
-    assert right_share(drawings) == (2, 3)
+    assert right_count(drawings, "default") == (1, 2)
+    assert right_count(drawings) == (2, 3)
     assert len(list(tmp_path.glob("*.png"))) == 3
 
 

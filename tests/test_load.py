@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from digits.drawn import drawn_digits_path, load_drawn_digits
+from digits.unipen import drawn_digits_path, load_drawn_digits
 from harness.browser import BROWSER_TESTS, app_env, streamlit_server
 from harness.load import measure
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 from digits.doodles import make_doodles
-from digits.drawn import strokes_to_canvas_points
+from digits.unipen import strokes_to_canvas_points
 from harness.browser import BROWSER_TESTS, assert_no_exception, clear, draw_and_read, metric, open_page, screenshot
 
 # The same server (with the shipped default model) and browser as the other browser tests.

@@ -10,9 +10,9 @@ from streamlit.testing.v1 import AppTest
 from test_not_a_digit import save_hand_built
 
 from conftest import PROJECT_ROOT
-from digits.drawn import render_strokes
 from digits.feedback import load_drawings
 from digits.predict import NOT_A_DIGIT
+from digits.unipen import render_strokes
 
 APP = str(PROJECT_ROOT / "streamlit_app.py")
 UPRIGHT = [((500, 0), (500, 1000))]  # the hand-built model reads it as 1

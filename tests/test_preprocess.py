@@ -16,7 +16,6 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from digits.data import Mnist
-from digits.drawn import SHIPPED_DRAWN_DIGITS, DrawnDigit, load_drawn_digits, random_box, render_strokes
 from digits.preprocess import (
     CANVAS_SIZE,
     MAX_IMAGE_PIXELS,
@@ -29,6 +28,7 @@ from digits.preprocess import (
     split_digits,
     to_mnist,
 )
+from digits.unipen import SHIPPED_DRAWN_DIGITS, DrawnDigit, load_drawn_digits, random_box, render_strokes
 
 CENTRE = 14.0
 

@@ -176,8 +176,8 @@ def test_mirrored_digits_are_recognised_as_mirrored(sample: Mnist) -> None:
 
 @pytest.mark.skipif(not (SHARED_DATA / "unipen" / "unipen_digits_dev.json.gz").is_file(), reason="no UNIPEN data")
 def test_simulated_people_save_drawings_teach_can_read(tmp_path: Path) -> None:
-    from digits.drawn import load_drawn_digits
     from digits.people import PEOPLE, pick_per_digit, save_as_drawings, split_writers
+    from digits.unipen import load_drawn_digits
 
     mine, others = split_writers(load_drawn_digits(SHARED_DATA / "unipen" / "unipen_digits_dev.json.gz"))
     assert not {d.writer for d in mine} & {d.writer for d in others}

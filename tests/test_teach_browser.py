@@ -37,8 +37,8 @@ def page(server: str) -> Iterator[object]:
 
 
 def test_a_child_teaches_it_mirrored_digits(page, server: str) -> None:
-    from digits.drawn import load_drawn_digits, random_box, strokes_to_canvas_points
     from digits.people import PEOPLE
+    from digits.unipen import load_drawn_digits, random_box, strokes_to_canvas_points
 
     child = next(person for person in PEOPLE if person.name == "mirror-child")
     drawn = load_drawn_digits(DRAWN_1000)

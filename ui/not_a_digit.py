@@ -12,7 +12,6 @@ import streamlit as st
 from digits.charts import enlarge
 from digits.default_model import is_held_out_writer
 from digits.doodles import HELD_OUT_KINDS, KINDS, make_doodles
-from digits.drawn import DRAWN_DATA_ENV, DrawnDataError, load_drawn_digits, load_drawn_letters
 from digits.non_digits import (
     DrawnSample,
     read_right,
@@ -23,6 +22,7 @@ from digits.non_digits import (
 )
 from digits.predict import Decision, Outcome, Reading, model_decision
 from digits.store import StoredRun
+from digits.unipen import DRAWN_DATA_ENV, DrawnDataError, load_drawn_digits, load_drawn_letters
 from ui import resources
 
 LETTERS_DATA_ENV = "DIGITS_LETTERS_DATA"

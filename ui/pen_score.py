@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from digits.drawn import DrawnDataError, drawn_digits_path, load_drawn_digits
 from digits.evaluation import DrawnSet, render_drawn_set, score_drawn
 from digits.store import StoredRun
+from digits.unipen import DrawnDataError, drawn_digits_path, load_drawn_digits
 from ui import resources
 
 
@@ -16,7 +16,7 @@ def _drawn_set(path: str) -> DrawnSet:
     return render_drawn_set(load_drawn_digits(path), seed=0)
 
 
-def drawn_digits_section(run: StoredRun) -> None:
+def pen_score_section(run: StoredRun) -> None:
     st.subheader("Reading digits drawn with a pen")
     try:
         drawn = _drawn_set(str(drawn_digits_path()))
