@@ -22,7 +22,7 @@ from digits.non_digits import (
 )
 from digits.predict import Decision, Outcome, Reading, model_decision
 from digits.store import StoredRun
-from digits.unipen import DRAWN_DATA_ENV, DrawnDataError, load_drawn_digits, load_drawn_letters
+from digits.unipen import DrawnDataError, drawn_digits_path, load_drawn_digits, load_drawn_letters
 from ui import resources
 
 LETTERS_DATA_ENV = "DIGITS_LETTERS_DATA"
@@ -114,10 +114,10 @@ def non_digits_section(run: StoredRun) -> None:
     st.markdown(f"**How it decides:** {how.description}")
     mnist_ok = right_counting_rejections(resources.evaluation(run).probabilities, resources.mnist().y_test, how)
     predictor = resources.predictor(run)
-    letters_path, digits_path = _letters_path(), os.environ.get(DRAWN_DATA_ENV)
+    letters_path = _letters_path()
     try:
         letters = _letter_sample(letters_path) if letters_path else None
-        drawn_digits = _digit_sample(digits_path) if digits_path else None
+        drawn_digits = _digit_sample(str(drawn_digits_path()))  # the shipped ones, unless DIGITS_DRAWN_DATA
     except (DrawnDataError, OSError) as error:
         st.warning(f"The drawings for these figures could not be read: {error}")
         return
@@ -126,12 +126,9 @@ def non_digits_section(run: StoredRun) -> None:
     columns[0].metric("MNIST test digits read right", f"{mnist_ok.mean():.2%}",
                       help="Counting a digit it takes for \"not a digit\" as a mistake.")
     readings = {"doodles": read_sample(predictor, doodles, how)}
-    if drawn_digits is not None:
-        readings["digits"] = read_sample(predictor, drawn_digits, how)
-        columns[1].metric("Pen-drawn digits wrongly rejected", f"{rejected(readings['digits']).mean():.1%}",
-                          help=f"Of {len(drawn_digits.labels):,} digits drawn with a pen by other people.")
-    else:
-        columns[1].caption(f"Pen-drawn digits not measured here: set {DRAWN_DATA_ENV}.")
+    readings["digits"] = read_sample(predictor, drawn_digits, how)
+    columns[1].metric("Pen-drawn digits wrongly rejected", f"{rejected(readings['digits']).mean():.1%}",
+                      help=f"Of {len(drawn_digits.labels):,} digits drawn with a pen by other people.")
     if letters is not None:
         readings["letters"] = read_sample(predictor, letters, how)
         columns[2].metric("Letters rejected", f"{rejected(readings['letters']).mean():.1%}",
@@ -144,14 +141,13 @@ def non_digits_section(run: StoredRun) -> None:
                       f"{', '.join(HELD_OUT_KINDS)} (of {len(KINDS)} kinds in all).")
     st.caption("Each drawing is placed anywhere on the canvas and read exactly as the Draw page reads yours. "
                "Rejected: the model says \"not a digit\" (for a drawing cut into several parts, for any part).")
-    if "digits" in readings:
-        digit_readings = readings["digits"]
-        wrongly = rejected(digit_readings) & ~np.array([r is None for r in digit_readings])
-        with st.expander("Real digits it took for \"not a digit\""):
-            _gallery(drawn_digits, wrongly, digit_readings, "Caption: the digit drawn → what it said.")
-        with st.expander("Real digits it read as another digit"):
-            misread = ~read_right(digit_readings, drawn_digits.labels) & ~rejected(digit_readings)
-            _gallery(drawn_digits, misread, digit_readings, "Caption: the digit drawn → what it read.")
+    digit_readings = readings["digits"]
+    wrongly = rejected(digit_readings) & ~np.array([r is None for r in digit_readings])
+    with st.expander("Real digits it took for \"not a digit\""):
+        _gallery(drawn_digits, wrongly, digit_readings, "Caption: the digit drawn → what it said.")
+    with st.expander("Real digits it read as another digit"):
+        misread = ~read_right(digit_readings, drawn_digits.labels) & ~rejected(digit_readings)
+        _gallery(drawn_digits, misread, digit_readings, "Caption: the digit drawn → what it read.")
     with st.expander("Letters and doodles it took for digits"):
         if letters is not None:
             _gallery(letters, ~rejected(readings["letters"]), readings["letters"],
