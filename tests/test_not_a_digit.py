@@ -279,11 +279,12 @@ def test_the_eleventh_output_starts_silent_and_learns(ten, sample) -> None:
 
 def test_a_run_trained_as_the_train_page_does_saves_its_calibrated_threshold() -> None:
     from conftest import load_sample
+    from digits.engine_local import LocalJob
     from digits.models import default_hyperparameters
-    from digits.training import TrainingJob
+    from digits.tasks import TrainTask
 
-    job = TrainingJob(default_hyperparameters("mlp", epochs=1, batch_size=100), "calibrated-run", load_sample,
-                      ModelStore()).start()
+    job = LocalJob(TrainTask(default_hyperparameters("mlp", epochs=1, batch_size=100), "calibrated-run", load_sample),
+                   ModelStore()).start()
     assert job.wait(300) and job.snapshot().status == "finished", job.snapshot().error
     saved = ModelStore().record("calibrated-run").not_a_digit
     assert saved["method"] == "threshold" and 0 < saved["threshold"] < 1
