@@ -75,7 +75,8 @@ def save_drawing(directory: Path, canvas: np.ndarray, label: str, predicted: str
     label = parse_answer(label)
     record = LabelledDrawing(label=label, predicted=predicted, model=model,
                              created=datetime.now(UTC).isoformat(timespec="seconds"))
-    stem = f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:8]}"
+    # Microseconds, so that names sort in the order drawings were saved, even several in one second.
+    stem = f"{datetime.now(UTC):%Y%m%d-%H%M%S-%f}-{uuid.uuid4().hex[:8]}"
     try:
         directory.mkdir(parents=True, exist_ok=True)
         image = Image.fromarray(np.asarray(canvas, dtype=np.uint8))

@@ -27,6 +27,13 @@ def test_saved_drawings_survive_and_score(tmp_path: Path) -> None:
     assert len(list(tmp_path.glob("*.png"))) == 3
 
 
+def test_drawings_list_in_the_order_they_were_saved_even_within_one_second(tmp_path: Path) -> None:
+    labels = [str(digit) for digit in (3, 1, 4, 1, 5, 9, 2, 6)]
+    for label in labels:
+        save_drawing(tmp_path, canvas(), label, "1", "default")
+    assert [drawing.label for drawing in load_drawings(tmp_path)] == labels
+
+
 @pytest.mark.parametrize("label", ["../../evil", "", "seven", "٣", "1" * 40])
 def test_labels_must_be_plain_digits(tmp_path: Path, label: str) -> None:
     with pytest.raises(FeedbackError):
