@@ -102,10 +102,13 @@ def test_train_live_survives_navigation_and_stops(page, server: str) -> None:
     wait_for(lambda: picker.input_value().startswith(run_name), 10, "the finished run in the sidebar")
     screenshot(page, "train-finished")
 
-    # A long run: the settings chosen stay put while the person looks at another page.
+    # A long run (the deeper network, so it is still training when stopped even on the committed sample): the
+    # settings chosen stay put while the person looks at another page.
     page.reload()
     page.wait_for_selector("h1")
     time.sleep(1.0)
+    page.get_by_text("Deeper convolutional network").click()
+    wait_for(lambda: slider_value(page, "Epochs") == "10", 10, "the deeper network's settings")
     set_slider(page, "Epochs", 19)
     wait_for(lambda: slider_value(page, "Epochs") == "20", 10, "Epochs at 20")
     page.get_by_role("button", name="Start training").click()
