@@ -50,7 +50,7 @@ from digits.non_digits import (
 from digits.predict import NOT_A_DIGIT, Decision, make_predictor
 from digits.preprocess import PEN_WIDTH
 from digits.store import BUILTIN_DEFAULT_DIR, DEFAULT_RUN, ModelStore, RunRecord
-from digits.unipen import DrawnDigit
+from digits.unipen import DrawnDigit, fit_to_square
 
 if TYPE_CHECKING:
     import keras
@@ -94,7 +94,7 @@ def with_style_variant(digit: DrawnDigit, rng: np.random.Generator) -> tuple[tup
     centre_x = (left + right) / 2
     extra: list[tuple[tuple[float, float], ...]] = []
     if digit.label == 0:
-        overshoot = height * rng.uniform(0.05, 0.2)
+        overshoot = height * rng.uniform(0.05, 0.4)
         if rng.random() < 0.5:  # struck through vertically
             x = centre_x + width * rng.uniform(-0.1, 0.1)
             extra.append(((x, top - overshoot), (x + width * rng.uniform(-0.15, 0.15), bottom + overshoot)))
@@ -115,9 +115,10 @@ def with_style_variant(digit: DrawnDigit, rng: np.random.Generator) -> tuple[tup
         extra.append(((stem_x - bar, middle), (stem_x + bar, middle + height * rng.uniform(-0.03, 0.03))))
     else:
         return digit.strokes
-    # Keep everything inside the 0..1000 square the renderer scales from.
-    clipped = tuple(tuple((int(np.clip(x, 0, 1000)), int(np.clip(y, 0, 1000))) for x, y in stroke) for stroke in extra)
-    return (*digit.strokes, *clipped)
+    # Scaled back into the square the renderer draws from, not clipped to it: most digits fill it from top to
+    # bottom, so clipping cut a struck zero's line off where the zero ends (and the model never saw the
+    # common one that reaches well past it).
+    return fit_to_square([np.array(stroke, dtype=float) for stroke in (*digit.strokes, *extra)])
 
 
 def render_training_drawings(drawn: list[DrawnDigit], copies: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

