@@ -4,7 +4,8 @@ Every reading has one of three outcomes: digits (one, or a number of several), *
 star, a face, a letter: at least one part does not look like a digit), or *no ink* (nothing drawn).
 A model decides "not a digit" in one of two ways (a ``Decision``): by an 11th output trained on
 things that are not digits, or, for a model with only the 10 digit outputs, by a threshold on its
-highest probability, calibrated on the run's validation digits so that 99% of them pass.
+highest probability. Either way the level is calibrated on digits the model never trained on: for a
+model trained on the Train page, its run's validation digits, 99% of which pass.
 """
 
 from __future__ import annotations
@@ -61,7 +62,8 @@ class Decision:
         if self.method == "output":
             return ("It learned what is not a digit: it has an output of its own for \"not a digit\", trained on "
                     "letters and doodles, and says so when that output gets more than "
-                    f"{1 - self.threshold:.0%} of its belief.")
+                    f"{1 - self.threshold:.0%} of its belief: a level almost no real digit reaches (calibrated on "
+                    "digits it never trained on).")
         if self.threshold <= 0:
             return ("It never says \"not a digit\": nothing was calibrated for it (saved before that existed, or "
                     "trained without validation digits), so it always guesses a digit.")
@@ -83,12 +85,13 @@ def is_digit(probabilities: np.ndarray, decision: Decision) -> np.ndarray:
 
 
 def calibrate_threshold(validation_probabilities: np.ndarray, pass_share: float = 0.99) -> Decision:
-    """A decision for a model's validation digits such that ``pass_share`` of them count as digits."""
-    if np.atleast_2d(validation_probabilities).shape[1] > NUM_CLASSES:
-        return Decision("output", OUTPUT_THRESHOLD)  # trained for it: no threshold to fit
+    """A decision for a model's validation digits such that ``pass_share`` of them count as digits (by its
+    11th output when it has one, else by its highest probability)."""
+    probabilities = np.atleast_2d(validation_probabilities)
+    method: Literal["output", "threshold"] = "output" if probabilities.shape[1] > NUM_CLASSES else "threshold"
     # The highest threshold that lets ``pass_share`` through: the least sure digits beyond that share fail.
-    scores = np.sort(digit_scores(validation_probabilities))
-    return Decision("threshold", float(scores[int(len(scores) * (1 - pass_share))]))
+    scores = np.sort(digit_scores(probabilities))
+    return Decision(method, float(scores[int(len(scores) * (1 - pass_share))]))
 
 
 def model_decision(model: keras.Model, saved: dict[str, Any] | None = None) -> Decision:

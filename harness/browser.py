@@ -3,6 +3,7 @@ share it."""
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import shutil
@@ -198,6 +199,7 @@ SHOWN_JS = """() => {
 # Waits for the page poll on a timer, every POLL_MS, not on animation frames, which a busy machine's Chromium
 # drawing ten pages at once gives late.
 POLL_MS = 100
+MOVE_PIXELS = 8  # the longest mouse move of a replayed drag
 
 # The canvas's drawing layer (Fabric.js draws the strokes on it; the background has a canvas of its own), and
 # how many of its pixels hold ink (white on black).
@@ -286,13 +288,16 @@ def open_page(page, url: str) -> None:
 
 
 def draw(page, strokes: list[list[tuple[float, float]]]) -> None:
-    """Replay strokes (canvas pixels) as mouse drags."""
+    """Replay strokes (canvas pixels) as mouse drags, with a mouse event at least every MOVE_PIXELS as a
+    hand's drag gives: the canvas's pen smooths its path through the points it gets, and from a doodle's
+    few corners alone (a house's side in one jump) it drew something else."""
     box = page.locator("canvas.upper-canvas").bounding_box()
     for stroke in strokes:
         page.mouse.move(box["x"] + stroke[0][0], box["y"] + stroke[0][1])
         page.mouse.down()
-        for x, y in stroke[1:]:
-            page.mouse.move(box["x"] + x, box["y"] + y)
+        for (x0, y0), (x, y) in zip(stroke, stroke[1:], strict=False):
+            steps = max(1, math.ceil(math.hypot(x - x0, y - y0) / MOVE_PIXELS))
+            page.mouse.move(box["x"] + x, box["y"] + y, steps=steps)
         page.mouse.up()
 
 
