@@ -3,6 +3,7 @@ share it."""
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import re
@@ -295,7 +296,7 @@ def draw(page, strokes: list[list[tuple[float, float]]]) -> None:
     for stroke in strokes:
         page.mouse.move(box["x"] + stroke[0][0], box["y"] + stroke[0][1])
         page.mouse.down()
-        for (x0, y0), (x, y) in zip(stroke, stroke[1:], strict=False):
+        for (x0, y0), (x, y) in itertools.pairwise(stroke):
             steps = max(1, math.ceil(math.hypot(x - x0, y - y0) / MOVE_PIXELS))
             page.mouse.move(box["x"] + x, box["y"] + y, steps=steps)
         page.mouse.up()
