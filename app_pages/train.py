@@ -17,8 +17,8 @@ LEARNING_RATES = [0.0001, 0.0003, 0.001, 0.002, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0
 HIDDEN_UNITS = [16, 32, 64, 128, 256, 512]
 # Every control's key, Compare mode's too: what the person chose is kept while they visit other pages.
 SETTINGS = ("train_model", "train_epochs", "train_batch_size", "train_learning_rate", "train_hidden_units",
-            "train_dropout", "train_augment", "train_name", "train_seed", "train_mode", "compare_setting",
-            "compare_values", "compare_model", "compare_epochs")
+            "train_dropout", "train_augment", "train_not_a_digit", "train_name", "train_seed", "train_mode",
+            "compare_setting", "compare_values", "compare_model", "compare_epochs")
 
 st.title("Train a model", anchor=False)
 st.caption(
@@ -57,6 +57,7 @@ def start_training() -> None:
             hidden_units=st.session_state.train_hidden_units,
             dropout=st.session_state.train_dropout,
             augment=st.session_state.train_augment,
+            not_a_digit=st.session_state.train_not_a_digit,
             seed=int(st.session_state.train_seed),
         )
         data, problem = resources.mnist_or_problem()
@@ -85,13 +86,14 @@ def show_run_settings(snapshot: Snapshot) -> None:
     st.session_state.update(
         train_model=hp.model, train_epochs=hp.epochs, train_batch_size=hp.batch_size,
         train_learning_rate=hp.learning_rate, train_hidden_units=hp.hidden_units, train_dropout=hp.dropout,
-        train_augment=hp.augment, train_seed=hp.seed, train_name=snapshot.name,
+        train_augment=hp.augment, train_not_a_digit=hp.not_a_digit, train_seed=hp.seed, train_name=snapshot.name,
     )
 
 
 if "train_model" not in st.session_state:
     st.session_state.train_model = "mlp"
     st.session_state.train_augment = False
+    st.session_state.train_not_a_digit = False
     st.session_state.train_seed = 0
     apply_kind_defaults()
 
@@ -140,6 +142,10 @@ with controls:
     st.toggle("Vary the training digits", key="train_augment", disabled=busy,
               help="Show each digit slightly rotated, shifted, resized and with thicker or thinner strokes, "
               "so the network copes better with your own handwriting. Slower.")
+    st.toggle("Learn what is not a digit", key="train_not_a_digit", disabled=busy,
+              help="Also show it about 6,000 doodles (stars, faces, houses, scribbles...) with the answer \"not a "
+              "digit\", so that on the Draw page it can say so instead of guessing a digit. Without it, it says "
+              "\"not a digit\" only when it is unusually unsure. A few seconds slower to start.")
     st.text_input("Run name", key="train_name", disabled=busy, max_chars=64,
                   help="The name the trained model is saved under.")
     st.number_input("Random seed", 0, int(LIMITS["seed"][1]), key="train_seed", disabled=busy,

@@ -84,6 +84,7 @@ def command_train(args: argparse.Namespace, store: ModelStore) -> int:
             "learning_rate": args.learning_rate,
             "seed": args.seed,
             "augment": args.augment or None,
+            "not_a_digit": args.not_a_digit or None,
         }.items()
         if value is not None
     }
@@ -465,6 +466,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "(the deeper convolutional one); default: mlp")
     _add_settings(train)
     train.add_argument("--augment", action="store_true", help="train on randomly varied digits")
+    train.add_argument("--not-a-digit", action="store_true",
+                       help="learn what is not a digit: an 11th output, trained on doodles too")
     train.add_argument("--name", help="run name (default: model kind and time)")
     train.add_argument("--json", action="store_true", help="print the run record as one JSON object")
     train.add_argument("--ray", metavar="ADDRESS", help="train on this Ray cluster (default: $DIGITS_RAY_ADDRESS, "

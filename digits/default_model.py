@@ -40,6 +40,7 @@ from digits.data import Mnist, normalise
 from digits.doodles import HELD_OUT_KINDS, TRAINING_KINDS, make_doodles
 from digits.models import Hyperparameters, default_hyperparameters
 from digits.non_digits import (
+    PEN_WIDTHS,
     DrawnSample,
     NonDigitScores,
     draw_anywhere,
@@ -49,7 +50,6 @@ from digits.non_digits import (
     training_images,
 )
 from digits.predict import NOT_A_DIGIT, Decision, calibrate_threshold, make_predictor
-from digits.preprocess import PEN_WIDTH
 from digits.store import BUILTIN_DEFAULT_DIR, DEFAULT_RUN, ModelStore, RunRecord
 from digits.unipen import DrawnDigit, fit_to_square
 
@@ -58,7 +58,6 @@ if TYPE_CHECKING:
 
 RECIPE = default_hyperparameters("deep", epochs=15, augment=True, seed=0)
 RENDERINGS_PER_DRAWING = 6  # each training drawing placed 6 times: other sizes, places and pen widths
-PEN_WIDTHS = (PEN_WIDTH * 0.6, PEN_WIDTH * 1.5)  # people draw at other sizes than the canvas's pen suits
 STYLE_VARIANT_SHARE = 0.35  # of renderings of 0, 1 and 7 that get a slash, a flag and base, or a crossbar
 
 # The second stage: learning what is not a digit.

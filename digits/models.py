@@ -50,12 +50,15 @@ class Hyperparameters:
     augment: bool = False
     validation_split: float = 0.1
     seed: int = 0
+    # Learn what is not a digit: an 11th output, trained on doodles too (digits/non_digits.py).
+    not_a_digit: bool = False
 
     def __post_init__(self) -> None:
         if self.model not in MODEL_KINDS:
             raise InvalidSetting(f"model must be one of {', '.join(MODEL_KINDS)}; got {self.model!r}.")
-        if not isinstance(self.augment, bool):
-            raise InvalidSetting(f"augment must be true or false; got {self.augment!r}.")
+        for name in ("augment", "not_a_digit"):
+            if not isinstance(getattr(self, name), bool):
+                raise InvalidSetting(f"{name} must be true or false; got {getattr(self, name)!r}.")
         for name, (low, high) in LIMITS.items():
             value = getattr(self, name)
             is_int_setting = isinstance(low, int) and isinstance(high, int)
@@ -86,7 +89,8 @@ def default_hyperparameters(model: ModelKind = "mlp", **overrides: Any) -> Hyper
 
 
 def build_model(hp: Hyperparameters, steps_per_epoch: int) -> keras.Model:
-    """A compiled model for ``hp``: input (28, 28) floats in 0..1, output 10 probabilities.
+    """A compiled model for ``hp``: input (28, 28) floats in 0..1, output 10 probabilities (11 with
+    ``hp.not_a_digit``: the last one "not a digit").
 
     The MLP keeps the classic one's constant learning rate. The convolutional nets' rate falls along a cosine to zero
     over the whole run (``hp.learning_rate`` is where it starts): the last epoch fine-tunes with
@@ -125,7 +129,8 @@ def build_model(hp: Hyperparameters, steps_per_epoch: int) -> keras.Model:
             layers.Dropout(hp.dropout, **compute),
         ]
     model = keras.Sequential(
-        [keras.Input((IMAGE_SIZE, IMAGE_SIZE)), *body, layers.Dense(NUM_CLASSES, activation="softmax")],
+        [keras.Input((IMAGE_SIZE, IMAGE_SIZE)), *body,
+         layers.Dense(NUM_CLASSES + int(hp.not_a_digit), activation="softmax")],
         name=hp.model,
     )
     learning_rate: float | keras.optimizers.schedules.LearningRateSchedule = hp.learning_rate

@@ -17,6 +17,7 @@ import numpy as np
 
 from digits.data import NUM_CLASSES, Mnist
 from digits.predict import (
+    NOT_A_DIGIT,
     Decision,
     Outcome,
     ProbabilityFunction,
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     import keras
 
 Strokes = Sequence[Stroke]
+PEN_WIDTHS = (PEN_WIDTH * 0.6, PEN_WIDTH * 1.5)  # people draw at other sizes than the canvas's pen suits
 
 
 def calibrate_on_validation(model: keras.Model, data: Mnist, validation_split: float) -> Decision:
@@ -67,6 +69,22 @@ def training_images(drawings: Sequence[Strokes], copies: int, seed: int,
             if len(parts) == 1:
                 images.append(parts[0])
     return np.array(images, dtype=np.uint8).reshape(-1, 28, 28)
+
+
+# A run trained on the Train page with "Learn what is not a digit": 100 doodles of each training kind, each drawn
+# twice (other places, sizes and pens), about a tenth of MNIST's training digits; rendering them takes seconds.
+RUN_DOODLES_PER_KIND = 100
+RUN_DOODLE_RENDERINGS = 2
+
+
+def not_a_digit_examples(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(uint8 images, labels) of doodles of the training kinds, labelled NOT_A_DIGIT, as the canvas sends them.
+    The held-out kinds stay out, so the Evaluate page still measures the run on kinds it never saw."""
+    from digits.doodles import TRAINING_KINDS, make_doodles
+
+    doodles = make_doodles(TRAINING_KINDS, RUN_DOODLES_PER_KIND, seed)
+    images = training_images([doodle.strokes for doodle in doodles], RUN_DOODLE_RENDERINGS, seed + 1, PEN_WIDTHS)
+    return images, np.full(len(images), NOT_A_DIGIT, np.uint8)
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,7 @@ class Decision:
     def description(self) -> str:
         if self.method == "output":
             return ("It learned what is not a digit: it has an output of its own for \"not a digit\", trained on "
-                    "letters and doodles, and says so when that output gets more than "
+                    "drawings that are not digits, and says so when that output gets more than "
                     f"{1 - self.threshold:.0%} of its belief: a level almost no real digit reaches (calibrated on "
                     "digits it never trained on).")
         if self.threshold <= 0:

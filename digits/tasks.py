@@ -1,6 +1,7 @@
 """Tasks an engine runs (see digits.jobs.Task): small picklable dataclasses whose ``run`` does the work.
 
-TrainTask is the app's first: load the digits, train with live figures, test, pack the model.
+TrainTask is the app's first: load the digits (and, to learn what is not a digit, draw doodles), train with
+live figures, test, pack the model.
 """
 
 from __future__ import annotations
@@ -29,16 +30,17 @@ class TrainTask:
 
     def run(self, report: Callable[[TaskMessage], None], stop_event: threading.Event) -> TaskResult:
         from digits.evaluation import evaluate
-        from digits.non_digits import calibrate_on_validation
+        from digits.non_digits import calibrate_on_validation, not_a_digit_examples
         from digits.store import model_file_bytes, new_run_record
         from digits.training import make_reporter, new_metrics, train, training_count
 
         data = self.load_data()
-        metrics = new_metrics(self.hp, training_count(data, self.hp.validation_split))
+        extra = not_a_digit_examples(self.hp.seed) if self.hp.not_a_digit else None
+        metrics = new_metrics(self.hp, training_count(data, self.hp.validation_split) + (len(extra[1]) if extra else 0))
         report(Started(copy.deepcopy(metrics)))
         lock = threading.Lock()
         reporter = make_reporter(metrics, lock, lambda update: report(Progress(update)))
-        outcome = train(self.hp, data, metrics, lock, stop_event, callbacks=[reporter])
+        outcome = train(self.hp, data, metrics, lock, stop_event, extra_train=extra, callbacks=[reporter])
         if outcome.status == JobStatus.DIVERGED:
             return TaskResult(JobStatus.DIVERGED)
         report(Saving())

@@ -88,7 +88,8 @@ def test_train_page_controls_explain_themselves() -> None:
     batch = at.select_slider(key="train_batch_size")
     assert batch.label == "Batch size" and batch.options == ["16", "32", "64", "128", "256", "512", "1024"]
     for widget in [epochs, batch, at.select_slider(key="train_learning_rate"), at.slider(key="train_dropout"),
-                   at.toggle(key="train_augment"), at.radio(key="train_model"), at.text_input(key="train_name")]:
+                   at.toggle(key="train_augment"), at.toggle(key="train_not_a_digit"), at.radio(key="train_model"),
+                   at.text_input(key="train_name")]:
         assert widget.help, f"{widget.label} has no help text"
     assert at.button(key="train_stop").disabled
     # Switching the kind of network loads that kind's defaults.
@@ -188,15 +189,28 @@ def test_a_run_trained_in_one_session_cannot_be_deleted_from_another() -> None:
     assert not trainer.button(key="train_delete").disabled
 
 
+def test_a_run_that_learns_what_is_not_a_digit_says_so_on_evaluate() -> None:
+    at = app("app_pages/train.py")
+    at.toggle(key="train_not_a_digit").set_value(True)
+    start_from_the_page(at, "knows-doodles")
+    record = ModelStore().record("knows-doodles")
+    assert record.hp.not_a_digit and record.not_a_digit["method"] == "output"
+    at.switch_page("app_pages/evaluate.py").run()
+    assert not at.exception
+    assert any("It learned what is not a digit" in text.value for text in at.markdown)
+
+
 def test_settings_stay_put_across_pages_and_show_the_running_run() -> None:
     at = app("app_pages/train.py")
     at.slider(key="train_epochs").set_value(20)
     at.toggle(key="train_augment").set_value(True)
+    at.toggle(key="train_not_a_digit").set_value(True)
     at.text_input(key="train_name").set_value("kept-name").run()
     at.switch_page("app_pages/draw.py").run()
     at.switch_page("app_pages/train.py").run()
     assert at.slider(key="train_epochs").value == 20
     assert at.toggle(key="train_augment").value is True
+    assert at.toggle(key="train_not_a_digit").value is True
     assert at.text_input(key="train_name").value == "kept-name"
 
 

@@ -16,6 +16,7 @@ from digits.models import Hyperparameters, InvalidSetting, build_model, default_
         ("dropout", 0.95, "dropout must be from 0.0 to 0.9"),
         ("model", "rnn", "model must be one of mlp, cnn"),
         ("augment", "yes", "augment must be true or false"),
+        ("not_a_digit", 1, "not_a_digit must be true or false"),
         ("seed", True, "seed must be a whole number"),
     ],
 )
@@ -38,6 +39,15 @@ def test_mlp_is_exactly_the_seed() -> None:
     assert model.count_params() == 101_770
     assert type(model.optimizer).__name__ == "Adam"
     assert model.loss == "sparse_categorical_crossentropy"
+
+
+def test_learning_what_is_not_a_digit_adds_an_eleventh_output() -> None:
+    for kind in ("mlp", "cnn"):
+        model = build_model(default_hyperparameters(kind, not_a_digit=True), steps_per_epoch=10)
+        assert model.output_shape == (None, 11)
+    # Records saved before the setting existed read as runs that did not learn it.
+    old_record = {key: value for key, value in default_hyperparameters("mlp").to_dict().items() if key != "not_a_digit"}
+    assert Hyperparameters.from_dict(old_record).not_a_digit is False
 
 
 def test_cnn_is_compact() -> None:

@@ -292,3 +292,33 @@ def test_a_run_trained_as_the_train_page_does_saves_its_calibrated_threshold() -
     saved = ModelStore().record("calibrated-run").not_a_digit
     assert saved["method"] == "threshold" and 0 < saved["threshold"] < 1
     assert model_decision(ModelStore().load("calibrated-run"), saved) == Decision("threshold", saved["threshold"])
+
+
+def test_a_run_that_learned_what_is_not_a_digit_rejects_doodles_of_kinds_it_never_saw() -> None:
+    from conftest import load_sample
+    from digits.doodles import HELD_OUT_KINDS, make_doodles
+    from digits.engine_local import LocalJob
+    from digits.models import default_hyperparameters
+    from digits.non_digits import not_a_digit_examples
+    from digits.tasks import TrainTask
+
+    images, labels = not_a_digit_examples(seed=0)
+    assert len(images) > 5000 and set(labels.tolist()) == {NOT_A_DIGIT}
+
+    doodles = make_doodles(HELD_OUT_KINDS, 20, seed=99)
+    unseen = render_sample([doodle.strokes for doodle in doodles], [doodle.kind for doodle in doodles])
+    sample = load_sample()
+    shares = {}
+    for learns in (False, True):
+        name = f"learns-{learns}"
+        hp = default_hyperparameters("mlp", epochs=3, batch_size=32, not_a_digit=learns)
+        job = LocalJob(TrainTask(hp, name, load_sample), ModelStore()).start()
+        assert job.wait(300) and job.snapshot().status == "finished", job.snapshot().error
+        model, record = ModelStore().load(name), ModelStore().record(name)
+        decision = model_decision(model, record.not_a_digit)
+        assert decision.method == ("output" if learns else "threshold") and record.hp.not_a_digit is learns
+        shares[learns] = rejected(read_sample(make_predictor(model), unseen, decision)).mean()
+        right = (make_predictor(model)(sample.x_test)[:, :NOT_A_DIGIT].argmax(axis=1) == sample.y_test).mean()
+        assert right > 0.8  # it still reads the digits it was taught on: 1,000 training digits
+    print(f"held-out doodle kinds rejected: {shares}")
+    assert shares[True] > 0.8 and shares[True] > shares[False] + 0.3
