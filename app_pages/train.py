@@ -5,6 +5,7 @@ import time
 import streamlit as st
 
 from digits.charts import training_curves
+from digits.compare import VARIED_SETTINGS
 from digits.data import load_mnist
 from digits.jobs import AlreadyTraining, Snapshot
 from digits.models import LIMITS, MODEL_DESCRIPTIONS, MODEL_KINDS, InvalidSetting, default_hyperparameters
@@ -12,9 +13,6 @@ from digits.store import StoreError
 from digits.tasks import TrainTask
 from ui import compare_view, resources, saved_runs, session
 
-BATCH_SIZES = [16, 32, 64, 128, 256, 512, 1024]
-LEARNING_RATES = [0.0001, 0.0003, 0.001, 0.002, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0]
-HIDDEN_UNITS = [16, 32, 64, 128, 256, 512]
 # Every control's key, Compare mode's too: what the person chose is kept while they visit other pages.
 SETTINGS = ("train_model", "train_epochs", "train_batch_size", "train_learning_rate", "train_hidden_units",
             "train_dropout", "train_augment", "train_not_a_digit", "train_name", "train_seed", "train_mode",
@@ -128,13 +126,14 @@ with controls:
     st.slider("Epochs", 1, 30, key="train_epochs", disabled=busy,
               help="How many times the network studies all the training digits. More takes longer; "
               "too many can make it memorise instead of learn.")
-    st.select_slider("Batch size", BATCH_SIZES, key="train_batch_size", disabled=busy,
+    st.select_slider("Batch size", VARIED_SETTINGS["batch_size"].choices, key="train_batch_size", disabled=busy,
                      help="How many digits it looks at before each small correction. Bigger batches are "
                      "faster per epoch but make fewer corrections.")
-    st.select_slider("Learning rate", LEARNING_RATES, key="train_learning_rate", disabled=busy,
+    st.select_slider("Learning rate", VARIED_SETTINGS["learning_rate"].choices, key="train_learning_rate",
+                     disabled=busy,
                      help="How big each correction is. Too small: slow progress. Too big: it overshoots "
                      "and can go wild.")
-    st.select_slider("Hidden units", HIDDEN_UNITS, key="train_hidden_units", disabled=busy,
+    st.select_slider("Hidden units", VARIED_SETTINGS["hidden_units"].choices, key="train_hidden_units", disabled=busy,
                      help="How many 'neurons' the last inner layer has: more can learn subtler shapes.")
     st.slider("Dropout", 0.0, 0.5, step=0.05, key="train_dropout", disabled=busy,
               help="Randomly switch off this share of neurons while learning, so the network cannot lean on "

@@ -42,12 +42,14 @@ class VariedSetting:
     suggested: tuple[Any, ...]  # a race worth watching, to start from
 
 
-# The settings a race can vary, in the order the page offers them.
+# The settings a race can vary, in the order the page offers them; the Train page's sliders offer the same values
+# (each kind's default among them: the deeper CNN's learning rate is 0.002).
 VARIED_SETTINGS: dict[str, VariedSetting] = {
     "batch_size": VariedSetting("batch size", int, "a whole number", (16, 32, 64, 128, 256, 512, 1024),
                                 (32, 256, 1024)),
     "learning_rate": VariedSetting("learning rate", float, "a number",
-                                   (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0), (0.0003, 0.003, 0.03)),
+                                   (0.0001, 0.0003, 0.001, 0.002, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0),
+                                   (0.0003, 0.003, 0.03)),
     "model": VariedSetting("kind of network", _kind, f"one of {', '.join(MODEL_KINDS)}", MODEL_KINDS, ("mlp", "cnn")),
     "epochs": VariedSetting("epochs", int, "a whole number", (1, 2, 3, 5, 10), (1, 3)),
     "hidden_units": VariedSetting("hidden units", int, "a whole number", (16, 32, 64, 128, 256, 512), (16, 128, 512)),
