@@ -134,7 +134,9 @@ def confusion_heatmap(confusion: np.ndarray, height: int = 520) -> go.Figure:
     """True digit (rows) against predicted digit (columns).
 
     The diagonal (the right answers, thousands each) is drawn in grey on its own scale so that the
-    mistakes, a few to a few dozen, get the whole colour scale and stay visible.
+    mistakes, a few to a few dozen, get the whole colour scale and stay visible. Plotly cannot select a
+    heat map's cells, so an invisible square marker on each cell takes the hover and the click: a
+    selected point's x is the predicted digit, its y the true one.
     """
     confusion = np.asarray(confusion)
     digits = [str(d) for d in range(confusion.shape[0])]
@@ -151,10 +153,15 @@ def confusion_heatmap(confusion: np.ndarray, height: int = 520) -> go.Figure:
     ]
     figure = go.Figure()
     figure.add_heatmap(z=right, x=digits, y=digits, colorscale=[[0, "#d9d9d9"], [1, "#bdbdbd"]], showscale=False,
-                       text=confusion, texttemplate="%{text}", hovertext=hover, hoverinfo="text", xgap=2, ygap=2)
+                       text=confusion, texttemplate="%{text}", hoverinfo="skip", xgap=2, ygap=2)
     figure.add_heatmap(z=wrong, x=digits, y=digits, colorscale="OrRd", zmin=0, zmax=max(float(np.nanmax(wrong)), 1),
                        colorbar={"title": "mistakes"}, text=np.where(diagonal, "", confusion.astype(str)),
-                       texttemplate="%{text}", hovertext=hover, hoverinfo="text", xgap=2, ygap=2)
+                       texttemplate="%{text}", hoverinfo="skip", xgap=2, ygap=2)
+    cells = [(true, predicted) for true in range(len(digits)) for predicted in range(len(digits))]
+    figure.add_scatter(x=[digits[predicted] for _, predicted in cells], y=[digits[true] for true, _ in cells],
+                       mode="markers", marker={"symbol": "square", "size": 36, "color": "rgba(0, 0, 0, 0)"},
+                       hovertext=[hover[true][predicted] for true, predicted in cells], hoverinfo="text",
+                       showlegend=False)
     figure.update_xaxes(title_text="predicted digit", side="top", type="category")
     figure.update_yaxes(title_text="true digit", autorange="reversed", type="category")
     figure.update_layout(height=height, margin={"l": 10, "r": 10, "t": 60, "b": 10})

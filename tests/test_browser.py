@@ -168,6 +168,20 @@ def test_evaluate_shows_heatmap_and_gallery(page, server: str) -> None:
     assert page.locator("[data-testid=stImage] img:visible").count() >= 1
     assert page.locator("[data-testid=stPlotlyChart] .heatmaplayer .hm").count() >= 1
     screenshot(page, "evaluate")
+
+    # A click on the square "4 read as 9" shows those mistakes.
+    heatmap = page.locator("[data-testid=stPlotlyChart]").filter(has_text="predicted digit")
+    heatmap.scroll_into_view_if_needed()
+    area = heatmap.locator(".nsewdrag").bounding_box()
+    assert area is not None
+    x, y = area["x"] + area["width"] * 0.95, area["y"] + area["height"] * 0.45  # column 9, row 4 of ten
+    page.mouse.move(x - 10, y)
+    page.mouse.move(x, y, steps=5)  # plotly picks the point on hover; a click without one selects nothing
+    time.sleep(0.3)
+    page.mouse.click(x, y)
+    wait_for(lambda: page.get_by_text(re.compile(r"written 4, read as 9")).count() == 1, 20,
+             "the clicked square's mistakes")
+    screenshot(page, "evaluate-clicked-square")
     assert_no_exception(page)
 
 

@@ -44,10 +44,12 @@ def test_heatmap_keeps_the_diagonal_off_the_mistakes_scale() -> None:
     confusion = np.diag([1000] * 10)
     confusion[4, 9] = 23
     figure = confusion_heatmap(confusion)
-    _right_answers, wrong = figure.data
+    _right_answers, wrong, cells = figure.data
     assert wrong.zmax == 23
     assert np.isnan(np.asarray(wrong.z, dtype=float)[4, 4]) and np.asarray(wrong.z)[4, 9] == 23
-    assert "4 mistaken for 9" in wrong.hovertext[4][9]
+    # Each cell's click target: x the predicted digit, y the true one, and what the cell holds.
+    at = list(zip(cells.x, cells.y, strict=True)).index(("9", "4"))
+    assert "4 mistaken for 9" in cells.hovertext[at] and len(cells.x) == 100
 
 
 def test_other_figures_build_from_plain_data() -> None:
