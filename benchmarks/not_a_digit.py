@@ -24,7 +24,6 @@ from digits.default_model import HeldOutSets, held_out_sets, split_by_writer, wi
 from digits.models import default_hyperparameters
 from digits.non_digits import (
     calibrate_on_validation,
-    not_a_digit_examples,
     read_right,
     read_sample,
     render_sample,
@@ -34,6 +33,7 @@ from digits.non_digits import (
 from digits.predict import Decision, make_predictor, model_decision, read_digits
 from digits.preprocess import preprocess_canvas
 from digits.store import DEFAULT_RUN, ModelStore
+from digits.tasks import extra_training_examples
 from digits.training import train
 from digits.unipen import load_drawn_digits, load_drawn_letters, random_box, render_strokes
 
@@ -103,7 +103,7 @@ def main() -> None:
                calibrate_on_validation(cnn, data, hp.validation_split), sets, styled, data)
     if "cnn-learns" in args.models:
         hp = default_hyperparameters("cnn", epochs=args.cnn_epochs, not_a_digit=True)
-        cnn = train(hp, data, extra_train=not_a_digit_examples(hp.seed)).model
+        cnn = train(hp, data, extra_train=extra_training_examples(hp)).model
         report(f"CNN, {hp.epochs} epochs, learned doodles too", cnn,
                calibrate_on_validation(cnn, data, hp.validation_split), sets, styled, data)
     if "default" in args.models:

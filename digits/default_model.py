@@ -43,13 +43,14 @@ from digits.non_digits import (
     PEN_WIDTHS,
     DrawnSample,
     NonDigitScores,
+    calibrate_on_validation,
     draw_anywhere,
     render_sample,
     right_counting_rejections,
     score_samples,
     training_images,
 )
-from digits.predict import NOT_A_DIGIT, Decision, calibrate_threshold, make_predictor
+from digits.predict import NOT_A_DIGIT, Decision, make_predictor
 from digits.store import BUILTIN_DEFAULT_DIR, DEFAULT_RUN, ModelStore, RunRecord
 from digits.unipen import DrawnDigit, fit_to_square
 
@@ -233,9 +234,9 @@ def build_default(
     10-output model and its record) and replace ``destination`` with it."""
     import time
 
-    from digits.evaluation import evaluate, predict_probabilities, render_drawn_set, score_drawn
+    from digits.evaluation import evaluate, render_drawn_set, score_drawn
     from digits.store import new_run_record
-    from digits.training import new_metrics, split_validation, train, training_count
+    from digits.training import new_metrics, train, training_count
 
     training_drawn, held_out = split_by_writer(drawn)
     if base is None:
@@ -257,8 +258,7 @@ def build_default(
     started = time.perf_counter()
     model = learn_not_a_digit(base_model, images, labels, hp.seed)
     seconds += time.perf_counter() - started
-    decision = calibrate_threshold(predict_probabilities(model, split_validation(data, hp.validation_split)[2]),
-                                   DIGIT_PASS_SHARE)
+    decision = calibrate_on_validation(model, data, hp.validation_split, DIGIT_PASS_SHARE)
     test = evaluate(model, data.x_test, data.y_test)
     held_out_set = render_drawn_set(held_out, seed=0)
     drawn_score = score_drawn(make_predictor(model)(held_out_set.images), held_out_set)

@@ -38,16 +38,17 @@ Strokes = Sequence[Stroke]
 PEN_WIDTHS = (PEN_WIDTH * 0.6, PEN_WIDTH * 1.5)  # people draw at other sizes than the canvas's pen suits
 
 
-def calibrate_on_validation(model: keras.Model, data: Mnist, validation_split: float) -> Decision:
-    """The decision for a freshly trained model: 99% of its run's validation digits pass. With no validation
-    digits (a split of 0) nothing can be calibrated, and the model never says "not a digit"."""
+def calibrate_on_validation(model: keras.Model, data: Mnist, validation_split: float,
+                            pass_share: float = 0.99) -> Decision:
+    """The decision for a freshly trained model: ``pass_share`` of its run's validation digits pass. With no
+    validation digits (a split of 0) nothing can be calibrated, and the model never says "not a digit"."""
     from digits.evaluation import predict_probabilities
     from digits.training import split_validation
 
     x_validation = split_validation(data, validation_split)[2]
     if not len(x_validation):
         return model_decision(model)
-    return calibrate_threshold(predict_probabilities(model, x_validation))
+    return calibrate_threshold(predict_probabilities(model, x_validation), pass_share)
 
 
 def draw_anywhere(strokes: Strokes, rng: np.random.Generator, pen_width: float = PEN_WIDTH) -> list[np.ndarray]:

@@ -42,7 +42,7 @@ def with_crossbar(strokes: Strokes) -> Strokes:
     (left, top), (right, bottom) = points.min(axis=0), points.max(axis=0)
     middle, centre, half = (top + bottom) / 2, (left + right) / 2, max((right - left) * 0.3, 60.0)
     return fit_to_square([*(np.array(stroke, dtype=float) for stroke in strokes),
-                 np.array([(centre - half, middle), (centre + half, middle)])])
+                          np.array([(centre - half, middle), (centre + half, middle)])])
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,19 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+
 from digits.data import Mnist
 from digits.jobs import JobStatus, Progress, Saving, Started, TaskMessage, TaskResult
 from digits.models import Hyperparameters
+
+
+def extra_training_examples(hp: Hyperparameters) -> tuple[np.ndarray, np.ndarray] | None:
+    """What a run learns besides MNIST's training digits: doodles labelled "not a digit" when it learns what is
+    not a digit, else nothing."""
+    from digits.non_digits import not_a_digit_examples
+
+    return not_a_digit_examples(hp.seed) if hp.not_a_digit else None
 
 
 @dataclass(frozen=True)
@@ -30,12 +40,12 @@ class TrainTask:
 
     def run(self, report: Callable[[TaskMessage], None], stop_event: threading.Event) -> TaskResult:
         from digits.evaluation import evaluate
-        from digits.non_digits import calibrate_on_validation, not_a_digit_examples
+        from digits.non_digits import calibrate_on_validation
         from digits.store import model_file_bytes, new_run_record
         from digits.training import make_reporter, new_metrics, train, training_count
 
         data = self.load_data()
-        extra = not_a_digit_examples(self.hp.seed) if self.hp.not_a_digit else None
+        extra = extra_training_examples(self.hp)
         metrics = new_metrics(self.hp, training_count(data, self.hp.validation_split) + (len(extra[1]) if extra else 0))
         report(Started(copy.deepcopy(metrics)))
         lock = threading.Lock()
