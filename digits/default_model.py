@@ -45,6 +45,7 @@ from digits.non_digits import (
     NonDigitScores,
     calibrate_on_validation,
     draw_anywhere,
+    not_a_digit_examples,
     render_sample,
     right_counting_rejections,
     score_samples,
@@ -52,6 +53,7 @@ from digits.non_digits import (
 )
 from digits.predict import NOT_A_DIGIT, Decision, make_predictor
 from digits.store import BUILTIN_DEFAULT_DIR, DEFAULT_RUN, ModelStore, RunRecord
+from digits.training import training_count
 from digits.unipen import DrawnDigit, fit_to_square
 
 if TYPE_CHECKING:
@@ -166,11 +168,10 @@ def not_a_digit_training_set(data: Mnist, training_drawn: list[DrawnDigit], trai
     digits_x, digits_y = render_training_drawings(training_drawn, DIGIT_RENDERINGS, seed)
     letters_x = training_images([letter.strokes for letter in training_letters], LETTER_RENDERINGS, seed + 1,
                                 PEN_WIDTHS)
-    doodles_x = training_images([d.strokes for d in make_doodles(TRAINING_KINDS, DOODLES_PER_KIND, seed + 2)], 1,
-                                seed + 3, PEN_WIDTHS)
+    doodles_x = not_a_digit_examples(seed + 2, DOODLES_PER_KIND, copies=1)[0]
     progress(f"Not-a-digit stage: {len(digits_y):,} pen digits, {len(letters_x):,} letters, "
              f"{len(doodles_x):,} doodles of {len(TRAINING_KINDS)} kinds.")
-    cut = len(data.y_train) - round(len(data.y_train) * RECIPE.validation_split)
+    cut = training_count(data, RECIPE.validation_split)
     others = len(letters_x) + len(doodles_x)
     images = np.concatenate([data.x_train[:cut], digits_x, letters_x, doodles_x])
     labels = np.concatenate([data.y_train[:cut], digits_y, np.full(others, NOT_A_DIGIT, np.uint8)])
@@ -236,7 +237,7 @@ def build_default(
 
     from digits.evaluation import evaluate, render_drawn_set, score_drawn
     from digits.store import new_run_record
-    from digits.training import new_metrics, train, training_count
+    from digits.training import new_metrics, train
 
     training_drawn, held_out = split_by_writer(drawn)
     if base is None:

@@ -78,13 +78,14 @@ RUN_DOODLES_PER_KIND = 100
 RUN_DOODLE_RENDERINGS = 2
 
 
-def not_a_digit_examples(seed: int) -> tuple[np.ndarray, np.ndarray]:
+def not_a_digit_examples(seed: int, per_kind: int = RUN_DOODLES_PER_KIND,
+                         copies: int = RUN_DOODLE_RENDERINGS) -> tuple[np.ndarray, np.ndarray]:
     """(uint8 images, labels) of doodles of the training kinds, labelled NOT_A_DIGIT, as the canvas sends them.
     The held-out kinds stay out, so the Evaluate page still measures the run on kinds it never saw."""
     from digits.doodles import TRAINING_KINDS, make_doodles
 
-    doodles = make_doodles(TRAINING_KINDS, RUN_DOODLES_PER_KIND, seed)
-    images = training_images([doodle.strokes for doodle in doodles], RUN_DOODLE_RENDERINGS, seed + 1, PEN_WIDTHS)
+    doodles = make_doodles(TRAINING_KINDS, per_kind, seed)
+    images = training_images([doodle.strokes for doodle in doodles], copies, seed + 1, PEN_WIDTHS)
     return images, np.full(len(images), NOT_A_DIGIT, np.uint8)
 
 

@@ -177,7 +177,7 @@ def test_evaluate_shows_heatmap_and_gallery(page, server: str) -> None:
     x, y = area["x"] + area["width"] * 0.95, area["y"] + area["height"] * 0.45  # column 9, row 4 of ten
     page.mouse.move(x - 10, y)
     page.mouse.move(x, y, steps=5)  # plotly picks the point on hover; a click without one selects nothing
-    time.sleep(0.3)
+    wait_for(lambda: heatmap.locator(".hoverlayer .hovertext").count() == 1, 10, "the square's hover label")
     page.mouse.click(x, y)
     wait_for(lambda: page.get_by_text(re.compile(r"written 4, read as 9")).count() == 1, 20,
              "the clicked square's mistakes")
