@@ -281,11 +281,18 @@ def assert_no_exception(page) -> None:
     assert errors.count() == 0, errors.first.inner_text()
 
 
+def wait_for_run_to_finish(page, timeout: float = 30) -> None:
+    """Wait until the page's script has run to its end: Streamlit marks its root element with the script's state.
+    Call it once a run is known to have started (its page's title shows), or it may return before."""
+    page.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]", state="attached",
+                           timeout=timeout * 1000)
+
+
 def open_page(page, url: str) -> None:
+    """Go to ``url`` and wait until its first run is over, before pressing anything."""
     page.goto(url)
-    page.wait_for_selector("[data-testid=stApp]")
     page.wait_for_selector("h1")
-    time.sleep(1.0)  # let the first run settle before pressing anything, as a person would
+    wait_for_run_to_finish(page)
 
 
 def draw(page, strokes: list[list[tuple[float, float]]]) -> None:

@@ -34,6 +34,7 @@ from harness.browser import (
     screenshot,
     streamlit_server,
     wait_for,
+    wait_for_run_to_finish,
 )
 
 pytestmark = BROWSER_TESTS
@@ -63,7 +64,7 @@ def page(browser, server: str) -> Iterator[object]:
 def go_via_sidebar(page, title: str) -> None:
     page.locator("[data-testid=stSidebarNav] a", has_text=title).click()
     page.wait_for_selector(f"h1:has-text('{title.split()[0]}')")
-    time.sleep(1.0)
+    wait_for_run_to_finish(page)
 
 
 def set_slider(page, label: str, steps_from_lowest: int) -> None:
@@ -106,7 +107,7 @@ def test_train_live_survives_navigation_and_stops(page, server: str) -> None:
     # settings chosen stay put while the person looks at another page.
     page.reload()
     page.wait_for_selector("h1")
-    time.sleep(1.0)
+    wait_for_run_to_finish(page)
     page.get_by_text("Deeper convolutional network").click()
     wait_for(lambda: slider_value(page, "Epochs") == "10", 10, "the deeper network's settings")
     set_slider(page, "Epochs", 19)

@@ -6,13 +6,23 @@ test-artifacts/ (compare-live.png, compare-finished.png).
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Iterator
 
 import pytest
 
-from harness.browser import BROWSER_TESTS, app_env, chromium, chromium_page, screenshot, streamlit_server
+from harness.browser import (
+    BROWSER_TESTS,
+    app_env,
+    chromium,
+    chromium_page,
+    metric,
+    open_page,
+    screenshot,
+    streamlit_server,
+    wait_for,
+    wait_for_run_to_finish,
+)
 
 pytestmark = [
     *BROWSER_TESTS,
@@ -37,36 +47,21 @@ def page(server: str) -> Iterator[object]:
         yield page
 
 
-def wait_for(condition, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(0.2)
-
-
 def legend(page) -> list[str]:
     """The race chart's legend entries, in order."""
     return [text.strip() for text in page.locator("[data-testid=stPlotlyChart] .legendtext").all_text_contents()]
 
 
-def runner_card(page, label: str) -> str:
-    card = page.locator("[data-testid=stMetric]").filter(
-        has=page.locator("[data-testid=stMetricLabel]", has_text=re.compile(f"^{re.escape(label)}$")))
-    return card.first.locator("[data-testid=stMetricValue]").inner_text().strip() if card.count() else ""
-
-
 def test_three_batch_sizes_race_live_on_one_chart_then_the_table(page, server: str) -> None:
-    page.goto(f"{server}/train")
-    page.wait_for_selector("h1")
+    open_page(page, f"{server}/train")
     page.get_by_text("Compare settings").click()
     page.get_by_role("button", name="Start the race").wait_for()
-    time.sleep(1.0)  # let the mode's first run settle before pressing anything, as a person would
+    wait_for_run_to_finish(page)  # the mode's first run: its button shows before the run ends
     page.get_by_role("button", name="Start the race").click()  # the suggested race: batch 32, 256, 1024; 2 epochs
 
     # Live: all three curves on one chart while the runs are still training.
     wait_for(lambda: legend(page) == RUNNERS, 180, "three runners on the chart")
-    wait_for(lambda: any(runner_card(page, label).endswith("trained") for label in RUNNERS), 60, "a runner training")
+    wait_for(lambda: any(metric(page, label).endswith("trained") for label in RUNNERS), 60, "a runner training")
     colours = page.locator("[data-testid=stPlotlyChart] .legend .traces path.js-line").evaluate_all(
         "lines => lines.map(line => line.style.stroke)")
     assert len(set(colours)) == 3, colours  # one colour per value
@@ -74,7 +69,7 @@ def test_three_batch_sizes_race_live_on_one_chart_then_the_table(page, server: s
     screenshot(page, "compare-live")
 
     # Then the results: every card shows its test accuracy, the table and one sentence per runner.
-    wait_for(lambda: all(runner_card(page, label).endswith("%") for label in RUNNERS), 600, "the race to end")
+    wait_for(lambda: all(metric(page, label).endswith("%") for label in RUNNERS), 600, "the race to end")
     page.locator("[data-testid=stDataFrame]").first.wait_for()
     sentences = page.locator("[data-testid=stMarkdownContainer] li").all_inner_texts()
     assert len([line for line in sentences if line.startswith("Batch size ")]) == 3, sentences
