@@ -375,11 +375,13 @@ def command_build_default(args: argparse.Namespace, store: ModelStore) -> int:
     from dataclasses import replace
 
     from digits.default_model import RECIPE, build_default
+    from digits.quickdraw import load_doodles
     from digits.unipen import DrawnDataError, load_drawn_digits, load_drawn_letters
 
     try:
         drawn = load_drawn_digits(args.drawn_data)
         letters = load_drawn_letters(args.letters)
+        real = load_doodles(args.doodles)
     except DrawnDataError as error:
         raise UsageError(str(error)) from error
     base = (_load_run(store, args.base), store.record(args.base)) if args.base else None
@@ -387,12 +389,13 @@ def command_build_default(args: argparse.Namespace, store: ModelStore) -> int:
         raise UsageError(f"Run {args.base!r} already has a \"not a digit\" output: start from a run with 10 outputs, "
                          "or leave out --base to train both stages.")
     hp = replace(RECIPE, epochs=args.epochs) if args.epochs else RECIPE
-    record = build_default(load_mnist(), drawn, letters, hp, Path(args.output),
+    record = build_default(load_mnist(), drawn, letters, real, hp, Path(args.output),
                            progress=lambda text: print(text, file=sys.stderr, flush=True), base=base)
     held_out = record.not_a_digit["held_out"]
     print(f"Saved the default model in {args.output}: MNIST test accuracy {record.test['accuracy']:.4f}; held out: "
           f"digits read right {held_out['digits_right']:.4f}, letters rejected {held_out['letters_rejected']:.4f}, "
-          f"doodles rejected {held_out['doodles_rejected']:.4f}.")
+          f"doodles rejected {held_out['doodles_rejected']:.4f}, real doodles rejected "
+          f"{held_out['real_doodles_rejected']:.4f}.")
     return EXIT_OK
 
 
@@ -513,6 +516,8 @@ def build_parser() -> argparse.ArgumentParser:
     build = commands.add_parser("build-default", help="train the model that ships in assets/default")
     build.add_argument("--drawn-data", help="UNIPEN digits file (default: $DIGITS_DRAWN_DATA)")
     build.add_argument("--letters", required=True, help="UNIPEN letters file, e.g. unipen_letters_dev.json.gz")
+    build.add_argument("--doodles", help="Quick, Draw! doodles file, e.g. quickdraw_dev.json.gz (default: "
+                       "$DIGITS_QUICKDRAW_DATA, else the few hundred shipped in assets/quickdraw)")
     build.add_argument("--base", help="a saved 10-output run to start from: only learn what is not a digit")
     build.add_argument("--epochs", type=int, help="override the recipe's epochs (for a quick trial)")
     build.add_argument("--output", default=str(BUILTIN_DEFAULT_DIR), help="folder to replace (default: %(default)s)")

@@ -52,6 +52,7 @@ from digits.non_digits import (
     training_images,
 )
 from digits.predict import NOT_A_DIGIT, Decision, make_predictor
+from digits.quickdraw import split_by_kind
 from digits.store import BUILTIN_DEFAULT_DIR, DEFAULT_RUN, ModelStore, RunRecord
 from digits.training import training_count
 from digits.unipen import DrawnDigit, fit_to_square
@@ -69,6 +70,7 @@ NOT_A_DIGIT_LEARNING_RATE = 5e-4  # a quarter of the first stage's: adjust what 
 NOT_A_DIGIT_BATCH_SIZE = 128
 DIGIT_RENDERINGS = 6  # pen digits in the second stage, as many as in the first: styles must not become "not a digit"
 LETTER_RENDERINGS = 2
+REAL_DOODLE_RENDERINGS = 8  # each real doodle of a training kind: turned, stretched, mirrored, anywhere, any pen
 DOODLES_PER_KIND = 400
 HELD_OUT_DOODLES_PER_KIND = 100
 HELD_OUT_DOODLE_SEED = 1_000_003  # never the training seed: other doodles of the held-out kinds
@@ -162,18 +164,23 @@ def with_not_a_digit_output(model: keras.Model) -> keras.Model:
 
 
 def not_a_digit_training_set(data: Mnist, training_drawn: list[DrawnDigit], training_letters: list[DrawnDigit],
-                             seed: int, progress: Callable[[str], None] = print) -> tuple[np.ndarray, np.ndarray]:
+                             training_real: list[DrawnDigit], seed: int,
+                             progress: Callable[[str], None] = print) -> tuple[np.ndarray, np.ndarray]:
     """(uint8 images, labels 0..10): MNIST's training digits (less its validation tenth), pen digits, and
-    letters and doodles labelled NOT_A_DIGIT, all rendered as the canvas would send them."""
+    letters, program-made doodles and real people's doodles labelled NOT_A_DIGIT, all rendered as the canvas
+    would send them."""
     digits_x, digits_y = render_training_drawings(training_drawn, DIGIT_RENDERINGS, seed)
     letters_x = training_images([letter.strokes for letter in training_letters], LETTER_RENDERINGS, seed + 1,
                                 PEN_WIDTHS)
-    doodles_x = not_a_digit_examples(seed + 2, DOODLES_PER_KIND, copies=1)[0]
+    doodles_x = not_a_digit_examples(seed + 2, DOODLES_PER_KIND, copies=1, real=[])[0]
+    real_x = training_images([doodle.strokes for doodle in training_real], REAL_DOODLE_RENDERINGS, seed + 3,
+                             PEN_WIDTHS, vary=True)
     progress(f"Not-a-digit stage: {len(digits_y):,} pen digits, {len(letters_x):,} letters, "
-             f"{len(doodles_x):,} doodles of {len(TRAINING_KINDS)} kinds.")
+             f"{len(doodles_x):,} doodles of {len(TRAINING_KINDS)} kinds, {len(real_x):,} renderings of "
+             f"{len(training_real):,} real doodles of {len({d.label for d in training_real})} kinds.")
     cut = training_count(data, RECIPE.validation_split)
-    others = len(letters_x) + len(doodles_x)
-    images = np.concatenate([data.x_train[:cut], digits_x, letters_x, doodles_x])
+    others = len(letters_x) + len(doodles_x) + len(real_x)
+    images = np.concatenate([data.x_train[:cut], digits_x, letters_x, doodles_x, real_x])
     labels = np.concatenate([data.y_train[:cut], digits_y, np.full(others, NOT_A_DIGIT, np.uint8)])
     return images, labels.astype(np.uint8)
 
@@ -200,32 +207,37 @@ def learn_not_a_digit(model: keras.Model, images: np.ndarray, labels: np.ndarray
 @dataclass(frozen=True)
 class HeldOutSets:
     """What the model never trained on, drawn as on the canvas: digits and letters by held-out writers, doodles
-    of held-out kinds."""
+    of held-out kinds, program-made and real people's."""
 
     digits: DrawnSample
     letters: DrawnSample
     doodles: DrawnSample
+    real_doodles: DrawnSample
 
 
-def held_out_sets(drawn: list[DrawnDigit], letters: list[DrawnDigit]) -> HeldOutSets:
+def held_out_sets(drawn: list[DrawnDigit], letters: list[DrawnDigit], real: list[DrawnDigit]) -> HeldOutSets:
     held_digits = split_by_writer(drawn)[1]
     held_letters = split_by_writer(letters)[1]
+    held_real = split_by_kind(real)[1]
     doodles = make_doodles(HELD_OUT_KINDS, HELD_OUT_DOODLES_PER_KIND, HELD_OUT_DOODLE_SEED)
     return HeldOutSets(
         digits=render_sample([d.strokes for d in held_digits], [d.label for d in held_digits], seed=0),
         letters=render_sample([letter.strokes for letter in held_letters], [ltr.label for ltr in held_letters], 1),
         doodles=render_sample([d.strokes for d in doodles], [d.kind for d in doodles], seed=2),
+        real_doodles=render_sample([d.strokes for d in held_real], [d.label for d in held_real], seed=4),
     )
 
 
 def score_held_out(model: keras.Model, decision: Decision, sets: HeldOutSets) -> NonDigitScores:
-    return score_samples(make_predictor(model), decision, sets.digits, sets.letters, sets.doodles)
+    return score_samples(make_predictor(model), decision, sets.digits, sets.letters, sets.doodles,
+                         sets.real_doodles)
 
 
 def build_default(
     data: Mnist,
     drawn: list[DrawnDigit],
     letters: list[DrawnDigit],
+    real: list[DrawnDigit],
     hp: Hyperparameters = RECIPE,
     destination: Path = BUILTIN_DEFAULT_DIR,
     progress: Callable[[str], None] = print,
@@ -254,7 +266,8 @@ def build_default(
         base_model, base_record = base
         seconds, status = base_record.training_seconds, base_record.status
         history, training_drawings = base_record.history, base_record.drawn.get("training_drawings", 0)
-    images, labels = not_a_digit_training_set(data, training_drawn, split_by_writer(letters)[0], hp.seed, progress)
+    images, labels = not_a_digit_training_set(data, training_drawn, split_by_writer(letters)[0],
+                                              split_by_kind(real)[0], hp.seed, progress)
     progress(f"Learning what is not a digit: {len(labels):,} examples for {NOT_A_DIGIT_EPOCHS} epochs...")
     started = time.perf_counter()
     model = learn_not_a_digit(base_model, images, labels, hp.seed)
@@ -263,11 +276,12 @@ def build_default(
     test = evaluate(model, data.x_test, data.y_test)
     held_out_set = render_drawn_set(held_out, seed=0)
     drawn_score = score_drawn(make_predictor(model)(held_out_set.images), held_out_set)
-    scores = score_held_out(model, decision, held_out_sets(drawn, letters))
+    scores = score_held_out(model, decision, held_out_sets(drawn, letters, real))
     mnist_right = right_counting_rejections(test.probabilities, data.y_test, decision).mean()
     progress(f"MNIST test accuracy {test.accuracy:.4f} ({mnist_right:.4f} counting rejections); held out: "
              f"digits read right {scores.digits_right:.4f}, "
-             f"letters rejected {scores.letters_rejected:.4f}, doodles rejected {scores.doodles_rejected:.4f}; "
+             f"letters rejected {scores.letters_rejected:.4f}, doodles rejected {scores.doodles_rejected:.4f}, "
+             f"real doodles rejected {scores.real_doodles_rejected:.4f}; "
              f"{seconds:.0f} s.")
     record = new_run_record(name=DEFAULT_RUN, hp=hp, history=history, test=test.summary(),
                             seconds=seconds, data=data, status=status)
@@ -275,7 +289,8 @@ def build_default(
                                     "held_out_writers": drawn_score.writers, "training_drawings": training_drawings},
                      not_a_digit={**decision.to_dict(), "held_out": scores.to_dict(),
                                   "mnist_test_right": float(mnist_right),
-                                  "held_out_kinds": list(HELD_OUT_KINDS)})
+                                  "held_out_kinds": list(HELD_OUT_KINDS),
+                                  "held_out_real_kinds": sorted({str(d.label) for d in split_by_kind(real)[1]})})
     destination.parent.mkdir(parents=True, exist_ok=True)  # an --output in a new folder: the hours are not lost
     with tempfile.TemporaryDirectory(dir=destination.parent) as staging:
         saved = ModelStore(staging, builtin=None).save(model, record)

@@ -29,13 +29,15 @@ from digits.predict import (
     to_predictions,
 )
 from digits.preprocess import PEN_WIDTH, preprocess_canvas
-from digits.unipen import Stroke, random_box, render_strokes
+from digits.unipen import Stroke, fit_to_square, random_box, render_strokes
 
 if TYPE_CHECKING:
     import keras
 
 Strokes = Sequence[Stroke]
 PEN_WIDTHS = (PEN_WIDTH * 0.6, PEN_WIDTH * 1.5)  # people draw at other sizes than the canvas's pen suits
+VARIED_TURN_DEGREES = 20.0  # varied_strokes: how far a drawing may be turned either way
+VARIED_STRETCH = 1.35  # ... and stretched wider or taller by up to this factor
 
 
 def calibrate_on_validation(model: keras.Model, data: Mnist, validation_split: float,
@@ -56,9 +58,23 @@ def draw_anywhere(strokes: Strokes, rng: np.random.Generator, pen_width: float =
     return preprocess_canvas(render_strokes(strokes, pen_width=pen_width, box=random_box(rng)))
 
 
+def varied_strokes(strokes: Strokes, rng: np.random.Generator) -> tuple[Stroke, ...]:
+    """The drawing as another person might draw the same thing: mirrored or not, turned, stretched. Only for
+    what is not a digit: a mirrored or turned digit may be another digit, or none."""
+    every = np.concatenate([np.asarray(stroke, dtype=float) for stroke in strokes])
+    centre = (every.min(axis=0) + every.max(axis=0)) / 2
+    angle = np.radians(rng.uniform(-VARIED_TURN_DEGREES, VARIED_TURN_DEGREES))
+    stretch = np.exp(rng.uniform(-1, 1) * np.log(VARIED_STRETCH))
+    mirror = -1.0 if rng.random() < 0.5 else 1.0
+    transform = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]]) @ np.diag(
+        [mirror * stretch, 1 / stretch])
+    return fit_to_square([(np.asarray(stroke, dtype=float) - centre) @ transform.T for stroke in strokes])
+
+
 def training_images(drawings: Sequence[Strokes], copies: int, seed: int,
-                    pen_widths: tuple[float, float] = (PEN_WIDTH, PEN_WIDTH)) -> np.ndarray:
-    """Each drawing rendered ``copies`` times at random places, sizes and pen widths, as (N, 28, 28) uint8.
+                    pen_widths: tuple[float, float] = (PEN_WIDTH, PEN_WIDTH), *, vary: bool = False) -> np.ndarray:
+    """Each drawing rendered ``copies`` times at random places, sizes and pen widths (and, with ``vary``, turned,
+    stretched and mirrored: varied_strokes), as (N, 28, 28) uint8.
 
     Only renderings read as one part are kept: the parts of a drawing cut in pieces (a lone stroke of it)
     may look like a digit, and must not be taught as "not a digit"."""
@@ -66,7 +82,8 @@ def training_images(drawings: Sequence[Strokes], copies: int, seed: int,
     images = []
     for strokes in drawings:
         for _ in range(copies):
-            parts = draw_anywhere(strokes, rng, float(rng.uniform(*pen_widths)))
+            drawn = varied_strokes(strokes, rng) if vary else strokes
+            parts = draw_anywhere(drawn, rng, float(rng.uniform(*pen_widths)))
             if len(parts) == 1:
                 images.append(parts[0])
     return np.array(images, dtype=np.uint8).reshape(-1, 28, 28)
@@ -78,14 +95,25 @@ RUN_DOODLES_PER_KIND = 100
 RUN_DOODLE_RENDERINGS = 2
 
 
-def not_a_digit_examples(seed: int, per_kind: int = RUN_DOODLES_PER_KIND,
-                         copies: int = RUN_DOODLE_RENDERINGS) -> tuple[np.ndarray, np.ndarray]:
-    """(uint8 images, labels) of doodles of the training kinds, labelled NOT_A_DIGIT, as the canvas sends them.
-    The held-out kinds stay out, so the Evaluate page still measures the run on kinds it never saw."""
-    from digits.doodles import TRAINING_KINDS, make_doodles
+RUN_REAL_DOODLE_RENDERINGS = 6  # each shipped real doodle (a few hundred): turned, stretched, mirrored, anywhere
 
+
+def not_a_digit_examples(seed: int, per_kind: int = RUN_DOODLES_PER_KIND, copies: int = RUN_DOODLE_RENDERINGS,
+                         real: Sequence[Strokes] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(uint8 images, labels) of program-made doodles of the training kinds and of real people's doodles
+    (``real``; default: the shipped Quick, Draw! doodles of the training kinds), labelled NOT_A_DIGIT, as the
+    canvas sends them. The held-out kinds stay out, so the Evaluate page still measures the run on kinds it
+    never saw."""
+    from digits.doodles import TRAINING_KINDS, make_doodles
+    from digits.quickdraw import load_doodles, split_by_kind
+
+    if real is None:
+        real = [doodle.strokes for doodle in split_by_kind(load_doodles())[0]]
     doodles = make_doodles(TRAINING_KINDS, per_kind, seed)
-    images = training_images([doodle.strokes for doodle in doodles], copies, seed + 1, PEN_WIDTHS)
+    images = np.concatenate([
+        training_images([doodle.strokes for doodle in doodles], copies, seed + 1, PEN_WIDTHS),
+        training_images(real, RUN_REAL_DOODLE_RENDERINGS, seed + 2, PEN_WIDTHS, vary=True),
+    ])
     return images, np.full(len(images), NOT_A_DIGIT, np.uint8)
 
 
@@ -137,27 +165,42 @@ def read_right(readings: Sequence[Reading | None], labels: Sequence[str]) -> np.
 
 @dataclass(frozen=True)
 class NonDigitScores:
-    """The three figures of issue 10, each a share of its drawings, and the rejected MNIST test digits."""
+    """How well a model tells digits from the rest, each a share of its drawings."""
 
     digits_right: float  # pen-drawn digits read right (a rejection counts as wrong)
     digits_rejected: float  # pen-drawn digits wrongly taken for "not a digit"
     letters_rejected: float
-    doodles_rejected: float
+    doodles_rejected: float  # program-made doodles (digits/doodles.py)
+    real_doodles_rejected: float | None  # real people's doodles (Quick, Draw!); None: none measured
     counts: dict[str, int]
 
     def to_dict(self) -> dict[str, object]:
         return {"digits_right": self.digits_right, "digits_rejected": self.digits_rejected,
                 "letters_rejected": self.letters_rejected, "doodles_rejected": self.doodles_rejected,
-                "counts": self.counts}
+                "real_doodles_rejected": self.real_doodles_rejected, "counts": self.counts}
 
 
 def score_samples(probabilities: ProbabilityFunction, decision: Decision, digits: DrawnSample,
-                  letters: DrawnSample, doodles: DrawnSample) -> NonDigitScores:
+                  letters: DrawnSample, doodles: DrawnSample, real_doodles: DrawnSample | None = None
+                  ) -> NonDigitScores:
     digit_readings = read_sample(probabilities, digits, decision)
+    counts = {"digits": len(digits.labels), "letters": len(letters.labels), "doodles": len(doodles.labels)}
+    if real_doodles is not None:
+        counts["real_doodles"] = len(real_doodles.labels)
     return NonDigitScores(
         digits_right=float(read_right(digit_readings, digits.labels).mean()),
         digits_rejected=float(rejected(digit_readings).mean()),
         letters_rejected=float(rejected(read_sample(probabilities, letters, decision)).mean()),
         doodles_rejected=float(rejected(read_sample(probabilities, doodles, decision)).mean()),
-        counts={"digits": len(digits.labels), "letters": len(letters.labels), "doodles": len(doodles.labels)},
+        real_doodles_rejected=(None if real_doodles is None else
+                               float(rejected(read_sample(probabilities, real_doodles, decision)).mean())),
+        counts=counts,
     )
+
+
+def rejected_by_label(probabilities: ProbabilityFunction, sample: DrawnSample,
+                      decision: Decision) -> dict[str, float]:
+    """Each label's share rejected (e.g. per kind of doodle: a mean over kinds can hide one that fools it)."""
+    rejections = rejected(read_sample(probabilities, sample, decision))
+    labels = np.array(sample.labels)
+    return {label: float(rejections[labels == label].mean()) for label in sorted(set(sample.labels))}

@@ -62,7 +62,7 @@ def drawn_digits_path() -> Path:
 def load_drawn_digits(path: str | os.PathLike[str] | None = None) -> list[DrawnDigit]:
     """Read a unipen_digits_*.json.gz file (default: drawn_digits_path()), checking every sample."""
     path = drawn_digits_path() if path is None else Path(path).expanduser()
-    drawings = [_parse_sample(sample, index, path) for index, sample in enumerate(_read_samples(path))]
+    drawings = parse_samples(read_samples(path), path)
     for index, digit in enumerate(drawings):
         if not isinstance(digit.label, int) or not 0 <= digit.label <= 9:
             raise DrawnDataError(f"{path}: sample {index} has label {digit.label!r}, expected 0..9.")
@@ -73,14 +73,15 @@ def load_drawn_letters(path: str | os.PathLike[str]) -> list[DrawnDigit]:
     """Read a unipen_letters_*.json.gz file: pen-written letters, ``label`` one letter (things that are not
     digits, for teaching and measuring "not a digit")."""
     path = Path(path).expanduser()
-    letters = [_parse_sample(sample, index, path) for index, sample in enumerate(_read_samples(path))]
+    letters = parse_samples(read_samples(path), path)
     for index, letter in enumerate(letters):
         if not isinstance(letter.label, str) or len(letter.label) != 1 or letter.label.isdigit():
             raise DrawnDataError(f"{path}: sample {index} has label {letter.label!r}, expected one letter.")
     return letters
 
 
-def _read_samples(path: Path) -> list[object]:
+def read_samples(path: Path) -> list[object]:
+    """The list of samples in a gzip'd JSON file of drawings as strokes, or DrawnDataError."""
     try:
         with gzip.open(path, "rt", encoding="utf-8") as file:
             document = json.load(file)
@@ -95,10 +96,15 @@ def _read_samples(path: Path) -> list[object]:
     return samples
 
 
-def _parse_sample(sample: object, index: int, path: Path) -> DrawnDigit:
+def parse_samples(samples: list[object], path: Path, writer_key: str = "writer_id") -> list[DrawnDigit]:
+    """Every sample as a drawing, checked; ``writer_key`` names the field that says who drew it."""
+    return [_parse_sample(sample, index, path, writer_key) for index, sample in enumerate(samples)]
+
+
+def _parse_sample(sample: object, index: int, path: Path, writer_key: str) -> DrawnDigit:
     try:
         label = sample["label"]  # type: ignore[index]
-        writer = sample["writer_id"]  # type: ignore[index]
+        writer = sample[writer_key]  # type: ignore[index]
         strokes = tuple(tuple((int(x), int(y)) for x, y in stroke) for stroke in sample["strokes"])  # type: ignore[index]
     except (KeyError, TypeError, ValueError) as error:
         raise DrawnDataError(f"{path}: sample {index} is malformed ({error!r}).") from error
