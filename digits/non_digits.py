@@ -201,6 +201,28 @@ def score_samples(probabilities: ProbabilityFunction, decision: Decision, digits
 def rejected_by_label(probabilities: ProbabilityFunction, sample: DrawnSample,
                       decision: Decision) -> dict[str, float]:
     """Each label's share rejected (e.g. per kind of doodle: a mean over kinds can hide one that fools it)."""
-    rejections = rejected(read_sample(probabilities, sample, decision))
-    labels = np.array(sample.labels)
-    return {label: float(rejections[labels == label].mean()) for label in sorted(set(sample.labels))}
+    return shares_by_label(rejected(read_sample(probabilities, sample, decision)), sample.labels)
+
+
+def shares_by_label(chosen: np.ndarray, labels: Sequence[str]) -> dict[str, float]:
+    """Per label, the share of its drawings ``chosen`` (one bool per drawing), labels in alphabetical order."""
+    labels_array = np.array(labels)
+    return {label: float(chosen[labels_array == label].mean()) for label in sorted(set(labels))}
+
+
+@dataclass(frozen=True)
+class FoolingKind:
+    """A kind of doodle the model takes for a digit: how often, and which of its drawings it took."""
+
+    kind: str
+    taken_for_digits: float  # the share of this kind's drawings read as a digit or a number
+    drawings: tuple[int, ...]  # indices (in the sample) of the drawings it took for digits
+
+
+def kinds_that_fool(sample: DrawnSample, readings: Sequence[Reading | None], most: int) -> list[FoolingKind]:
+    """The ``most`` kinds most often taken for digits (the worst first; ties by name), kinds never taken left out."""
+    accepted = ~rejected(readings)
+    shares = shares_by_label(accepted, sample.labels)
+    worst = sorted((kind for kind, share in shares.items() if share > 0), key=lambda kind: (-shares[kind], kind))
+    return [FoolingKind(kind, shares[kind], tuple(int(i) for i in np.flatnonzero(accepted)
+                                                   if sample.labels[i] == kind)) for kind in worst[:most]]

@@ -19,6 +19,7 @@ from contextlib import contextmanager
 import numpy as np
 import pytest
 
+from conftest import SHARED_DATA
 from digits.unipen import drawn_digits_path
 from harness.browser import (
     BROWSER_TESTS,
@@ -41,6 +42,8 @@ pytestmark = BROWSER_TESTS
 playwright = pytest.importorskip("playwright.sync_api")
 
 DRAWN_1000 = drawn_digits_path()  # $DIGITS_DRAWN_DATA, else the digits shipped with the app
+SHARED_QUICKDRAW = SHARED_DATA / "quickdraw" / "quickdraw_dev.json.gz"
+DOODLE_BOX = (50.0, 50.0, 180.0)  # left, top, size: as a person draws, well inside the canvas
 
 
 @pytest.fixture(scope="module")
@@ -217,6 +220,26 @@ def test_draw_reads_real_drawings_clears_and_keeps_top_right_strokes(page, serve
     prediction, _ = draw_and_read(page, [[(268.0, 4.0), (262.0, 60.0), (255.0, 140.0)]])
     assert prediction == "1"
     screenshot(page, "draw-top-right")
+    assert_no_exception(page)
+
+
+def test_draw_says_real_doodles_are_not_digits(page, server: str) -> None:
+    """Quick, Draw! players' baseball bat, snowman and donut (a thin stick, two stacked rings, a ring in a ring:
+    what a model of digits takes for 1, 8 and 0), replayed as mouse drags: none is read as a digit."""
+    from digits.quickdraw import load_doodles
+    from digits.unipen import strokes_to_canvas_points
+
+    shared = SHARED_QUICKDRAW if SHARED_QUICKDRAW.is_file() else None  # else the few hundred shipped
+    doodles = load_doodles(shared)
+    open_page(page, f"{server}/draw")
+    page.wait_for_selector("canvas.upper-canvas")
+    for kind in ("baseball bat", "snowman", "donut"):
+        doodle = next(d for d in doodles if d.label == kind)
+        prediction, _ = draw_and_read(page, strokes_to_canvas_points(doodle.strokes, DOODLE_BOX))
+        print(f"{kind}: {prediction}")
+        screenshot(page, f"draw-doodle-{kind.replace(' ', '-')}")
+        assert prediction in ("Not a digit", "Not a number"), f"a {kind} was read as {prediction}"
+        clear(page)
     assert_no_exception(page)
 
 

@@ -68,3 +68,19 @@ def test_real_doodles_are_taught_as_not_a_digit_and_only_in_one_piece() -> None:
     assert images.shape[1:] == (28, 28) and 1 <= len(images) <= 5 and images.dtype == np.uint8
     examples, labels = not_a_digit_examples(seed=0, per_kind=1, copies=1, real=[snowman.strokes] * 3)
     assert len(examples) >= 3 and set(labels.tolist()) == {NOT_A_DIGIT}
+
+
+def test_kinds_that_fool_the_model_come_worst_first_with_their_drawings() -> None:
+    from digits.non_digits import DrawnSample, kinds_that_fool
+    from digits.predict import Prediction, Reading
+
+    digit, other = Prediction(1, 0.99, (0.0,) * 10), Prediction(1, 0.99, (0.0,) * 10, is_digit=False)
+    labels = ("bat", "bat", "bat", "donut", "donut", "cat", "cat")
+    sample = DrawnSample(labels, tuple((np.zeros((28, 28), np.uint8),) for _ in labels))
+    readings = [Reading((digit,)), Reading((digit,)), Reading((other,)),  # bats: 2 of 3 taken for digits
+                Reading((digit,)), Reading((other,)),  # donuts: 1 of 2
+                Reading((other,)), None]  # cats: never (None: no ink, counted as rejected)
+    fooling = kinds_that_fool(sample, readings, most=5)
+    assert [(k.kind, round(k.taken_for_digits, 3), k.drawings) for k in fooling] == [
+        ("bat", 0.667, (0, 1)), ("donut", 0.5, (3,))]
+    assert [k.kind for k in kinds_that_fool(sample, readings, most=1)] == ["bat"]
