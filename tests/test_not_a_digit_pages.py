@@ -109,7 +109,12 @@ def test_evaluate_says_how_the_model_decides_and_what_it_rejects(isolated_store:
     assert figures["MNIST test digits read right"].endswith("%")
     # The hand-built model rejects only flat things: most letters and doodles get through as digits.
     assert 0 <= float(figures["Letters rejected"].rstrip("%")) < 90
-    assert figures["Doodles rejected"].endswith("%")
+    assert figures["Program doodles rejected"].endswith("%")
+    # Real people's doodles of the kinds kept apart (the shipped ones): the hand-built model, which rejects only
+    # flat things, is fooled by most, and the page shows the kinds that fool it most as the doodles people drew.
+    assert 0 <= float(figures["Real doodles rejected"].rstrip("%")) < 90
+    assert any(block.value.startswith("**What fools it**") for block in at.markdown)
+    assert any(block.value.startswith("*") and "taken for a digit" in block.value for block in at.markdown)
     at.selectbox(key="evaluate_run").set_value("calibrated").run()
     assert not at.exception
     how = next(block.value for block in at.markdown if block.value.startswith("**How it decides:**"))

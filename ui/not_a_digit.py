@@ -24,6 +24,7 @@ from digits.predict import Decision, Outcome, Reading, model_decision
 from digits.store import StoredRun
 from digits.unipen import DrawnDataError, drawn_digits_path, load_drawn_digits, load_drawn_letters
 from ui import resources
+from ui.real_doodles import real_doodles_section
 
 LETTERS_DATA_ENV = "DIGITS_LETTERS_DATA"
 SHIPPED_LETTERS = Path(__file__).resolve().parent.parent / "assets" / "letters" / "unipen_letters_heldout.json.gz"
@@ -136,7 +137,7 @@ def non_digits_section(run: StoredRun) -> None:
                           "pen by people the shipped model never learned from.")
     else:
         columns[2].caption(f"Letters not measured here: set {LETTERS_DATA_ENV} to a unipen_letters_*.json.gz file.")
-    columns[3].metric("Doodles rejected", f"{rejected(readings['doodles']).mean():.1%}",
+    columns[3].metric("Program doodles rejected", f"{rejected(readings['doodles']).mean():.1%}",
                       help=f"Doodles of {len(HELD_OUT_KINDS)} kinds the shipped model never learned from: "
                       f"{', '.join(HELD_OUT_KINDS)} (of {len(KINDS)} kinds in all).")
     st.caption("Each drawing is placed anywhere on the canvas and read exactly as the Draw page reads yours. "
@@ -154,3 +155,4 @@ def non_digits_section(run: StoredRun) -> None:
                      "Caption: the letter written → the digit it read.")
         _gallery(doodles, ~rejected(readings["doodles"]), readings["doodles"],
                  "Caption: the doodle → the digit it read.")
+    real_doodles_section(run, how)
