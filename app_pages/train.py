@@ -68,12 +68,12 @@ def start_training() -> None:
     except (InvalidSetting, AlreadyTraining, StoreError) as error:
         st.session_state.train_problem = ("warning", str(error))
         return
-    session.remember_job(job)
+    session.TRAINING.remember([job])
     st.session_state.train_name = suggested_name(hp.model)  # the next run's
 
 
 def stop_training() -> None:
-    job = session.current_job()
+    job = session.TRAINING.job()
     if job is not None:
         job.stop()
 
@@ -95,7 +95,7 @@ if "train_model" not in st.session_state:
     st.session_state.train_seed = 0
     apply_kind_defaults()
 
-job = session.current_job()
+job = session.TRAINING.job()
 snapshot = job.snapshot() if job else None
 busy = snapshot is not None and not snapshot.done
 if busy:

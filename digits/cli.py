@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from digits.data import NUM_CLASSES, DataError, load_mnist
-from digits.jobs import Engine, EngineUnavailable, engine_from_environment
+from digits.engines import engine_from_environment
+from digits.jobs import Engine, EngineUnavailable, Job, Snapshot
 from digits.models import MODEL_KINDS, InvalidSetting, default_hyperparameters
 from digits.store import BUILTIN_DEFAULT_DIR, ModelStore, StoreError, run_summary
 
@@ -55,13 +56,36 @@ def _epoch_summary(metrics: Any, epoch: int) -> str:
 
 def _engine(args: argparse.Namespace) -> Engine:
     """--ray ADDRESS, else DIGITS_RAY_ADDRESS, else a process of its own on this machine."""
-    if args.ray:
-        from digits.engine_ray import RayEngine
-
-        return RayEngine(args.ray)
     # Lower priority is for the app's server, where it keeps drawing quick while runs train; a person who
     # runs a command here is waiting for it.
-    return engine_from_environment(niceness=0)
+    return engine_from_environment(niceness=0, ray_address=args.ray)
+
+
+def _follow(job: Job, kept: str) -> Snapshot:
+    """Show ``job``'s epochs as they end (and, at a terminal, a progress bar) until it ends; Ctrl-C stops it
+    after the current batch, and ``kept`` (what is saved then) is said. Its last snapshot."""
+    interactive = sys.stderr.isatty()
+    epochs_reported = 0
+
+    def report_epochs(snapshot: Snapshot) -> None:
+        nonlocal epochs_reported
+        while snapshot.metrics is not None and epochs_reported < len(snapshot.metrics.epoch_loss):
+            print("\r" + _epoch_summary(snapshot.metrics, epochs_reported).ljust(100), file=sys.stderr)
+            epochs_reported += 1
+
+    try:
+        while not job.wait(0.25):
+            snapshot = job.snapshot()
+            report_epochs(snapshot)
+            if interactive:
+                print("\r" + _progress_line(snapshot).ljust(100), end="", file=sys.stderr, flush=True)
+    except KeyboardInterrupt:
+        print(f"\nStopping after the current batch; {kept} will be saved.", file=sys.stderr)
+        job.stop()
+        job.wait()
+    snapshot = job.snapshot()
+    report_epochs(snapshot)
+    return snapshot
 
 
 def _saved_record(snapshot: Any) -> Any:
@@ -94,25 +118,7 @@ def command_train(args: argparse.Namespace, store: ModelStore) -> int:
         raise UsageError(f"A run named {name!r} already exists; choose another --name or delete it first.")
     load_mnist()  # here first, so a data problem is reported before anything starts
     job = _engine(args).job(TrainTask(hp, name, load_mnist), store).start()
-    interactive = sys.stderr.isatty()
-    epochs_reported = 0
-    try:
-        while not job.wait(0.25):
-            snapshot = job.snapshot()
-            if snapshot.metrics is not None:
-                while epochs_reported < len(snapshot.metrics.epoch_loss):
-                    print("\r" + _epoch_summary(snapshot.metrics, epochs_reported).ljust(100), file=sys.stderr)
-                    epochs_reported += 1
-            if interactive:
-                print("\r" + _progress_line(snapshot).ljust(100), end="", file=sys.stderr, flush=True)
-    except KeyboardInterrupt:
-        print("\nStopping after the current batch; the model trained so far will be saved.", file=sys.stderr)
-        job.stop()
-        job.wait()
-    snapshot = job.snapshot()
-    if snapshot.metrics is not None:
-        for epoch in range(epochs_reported, len(snapshot.metrics.epoch_loss)):
-            print("\r" + _epoch_summary(snapshot.metrics, epoch).ljust(100), file=sys.stderr)
+    snapshot = _follow(job, "the model trained so far")
     record = _saved_record(snapshot)
     if record is None:
         return EXIT_FAILURE
@@ -420,16 +426,8 @@ def command_teach(args: argparse.Namespace, store: ModelStore) -> int:
         raise UsageError(str(error)) from error
     print(f"Teaching {args.model!r} {len(drawings)} drawings (per digit: {drawings.counts()}) as {task.name!r}...",
           file=sys.stderr)
-    job = engine_from_environment().job(task, store).start()
-    try:
-        while not job.wait(0.25):
-            if sys.stderr.isatty():
-                print("\r" + _progress_line(job.snapshot()).ljust(100), end="", file=sys.stderr, flush=True)
-    except KeyboardInterrupt:
-        print("\nStopping after the current batch; what it has learned so far will be saved.", file=sys.stderr)
-        job.stop()
-        job.wait()
-    snapshot = job.snapshot(with_metrics=False)
+    job = _engine(args).job(task, store).start()
+    snapshot = _follow(job, "what it has learned so far")
     record = _saved_record(snapshot)
     if record is None:
         return EXIT_FAILURE
@@ -512,6 +510,8 @@ def build_parser() -> argparse.ArgumentParser:
     teach.add_argument("--drawings", required=True, help="folder of drawings saved by the Draw page (PNG + JSON)")
     teach.add_argument("--name", help="name of the new run (default: MODEL-taught-N)")
     teach.add_argument("--json", action="store_true", help="print the run record as one JSON object")
+    teach.add_argument("--ray", metavar="ADDRESS", help="teach on this Ray cluster (default: $DIGITS_RAY_ADDRESS, "
+                       "else on this machine)")
 
     build = commands.add_parser("build-default", help="train the model that ships in assets/default")
     build.add_argument("--drawn-data", help="UNIPEN digits file (default: $DIGITS_DRAWN_DATA)")

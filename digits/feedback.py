@@ -19,12 +19,16 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from digits.predict import Outcome
+
 DRAWINGS_DIR_ENV = "DIGITS_DRAWINGS_DIR"
 
 
-NOT_A_DIGIT = "not a digit"  # the answer for a drawing that is no digit at all (a star, a letter, a face)
+# The answer saved for a drawing that is no digit at all (a star, a letter, a face): the words the app reads it
+# with. (digits.predict.NOT_A_DIGIT is another thing: the index of a model's "not a digit" output.)
+NOT_A_DIGIT_ANSWER = Outcome.NOT_A_DIGIT.value
 # What people type for it, lower-cased and with single spaces.
-_NOT_A_DIGIT_WORDS = {NOT_A_DIGIT, "not digit", "not a number", "no digit", "none", "nothing", "?"}
+_NOT_A_DIGIT_WORDS = {NOT_A_DIGIT_ANSWER, "not digit", "not a number", "no digit", "none", "nothing", "?"}
 
 
 class FeedbackError(Exception):
@@ -32,18 +36,19 @@ class FeedbackError(Exception):
 
 
 def parse_answer(text: str) -> str:
-    """A person's answer as it is saved: the digits ("7", "2026") or NOT_A_DIGIT. FeedbackError otherwise."""
+    """A person's answer as it is saved: the digits ("7", "2026") or NOT_A_DIGIT_ANSWER; FeedbackError else."""
     answer = " ".join(text.strip().lower().split())
     if answer in _NOT_A_DIGIT_WORDS:
-        return NOT_A_DIGIT
+        return NOT_A_DIGIT_ANSWER
     if not answer.isdigit() or not answer.isascii() or len(answer) > 32:
-        raise FeedbackError(f'{text!r} is not a digit or a number: type the digit(s) it was, or "{NOT_A_DIGIT}".')
+        raise FeedbackError(f'{text!r} is not a digit or a number: type the digit(s) it was, '
+                            f'or "{NOT_A_DIGIT_ANSWER}".')
     return answer
 
 
 @dataclass(frozen=True)
 class LabelledDrawing:
-    label: str  # the right answer: digits only ("7" or "2026"), or NOT_A_DIGIT
+    label: str  # the right answer: digits only ("7" or "2026"), or NOT_A_DIGIT_ANSWER
     predicted: str
     model: str
     created: str

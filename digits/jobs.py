@@ -6,14 +6,13 @@ the model as the bytes of a .keras file. The job, in the app's own process, keep
 ``snapshot()`` and saves the model in the app's own store, so no engine needs a shared filesystem.
 
 Engines: digits.engine_local (a process of its own per run, the default) and digits.engine_ray (a Ray
-cluster, chosen by DIGITS_RAY_ADDRESS).
+cluster, chosen by DIGITS_RAY_ADDRESS); digits.engines picks one. This module imports neither.
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
-import os
 import threading
 import time
 import traceback
@@ -29,9 +28,6 @@ from digits.training import Metrics, MetricsUpdate
 
 if TYPE_CHECKING:
     from digits.store import ModelStore, RunRecord
-
-RAY_ADDRESS_ENV = "DIGITS_RAY_ADDRESS"
-
 
 class JobStatus(StrEnum):
     """A job's life: waiting -> loading -> training -> (stopping) -> saving -> one of the final statuses.
@@ -304,19 +300,6 @@ class Engine(Protocol):
     def job(self, task: Task, store: ModelStore | None, job_id: str = "") -> Job: ...
 
 
-def engine_from_environment(max_running: int = 2, niceness: int | None = None) -> Engine:
-    """Ray when DIGITS_RAY_ADDRESS names a cluster, else a process per run on this machine, ``max_running``
-    at a time, ``niceness`` below this process's priority (default: the local engine's)."""
-    address = os.environ.get(RAY_ADDRESS_ENV)
-    if address:
-        from digits.engine_ray import RayEngine
-
-        return RayEngine(address)
-    from digits.engine_local import LocalEngine
-
-    return LocalEngine(max_running) if niceness is None else LocalEngine(max_running, niceness)
-
-
 class EngineUnavailable(Exception):
     """The engine asked for cannot run here (e.g. Ray is not installed); the message says how to fix it."""
 
@@ -332,8 +315,8 @@ class JobRegistry:
     kept so a refreshed page can still show their curves.
     """
 
-    def __init__(self, engine: Engine | None = None, keep_finished: int = 50) -> None:
-        self.engine = engine or engine_from_environment()
+    def __init__(self, engine: Engine, keep_finished: int = 50) -> None:
+        self.engine = engine
         self._jobs: dict[str, Job] = {}
         self._owners: dict[str, str] = {}
         self._keep_finished = keep_finished

@@ -183,7 +183,7 @@ class Reading:
 
     @property
     def answer(self) -> str:
-        """The number read, or "not a digit" (as a person answers, digits.feedback.NOT_A_DIGIT)."""
+        """The number read, or "not a digit" (as a person answers, digits.feedback.NOT_A_DIGIT_ANSWER)."""
         return self.number if self.number is not None else Outcome.NOT_A_DIGIT.value
 
     @property

@@ -27,7 +27,7 @@ from PIL import Image, UnidentifiedImageError
 from digits.data import IMAGE_SIZE, Mnist, normalise
 from digits.default_model import split_by_writer
 from digits.evaluation import DrawnSet, evaluate, render_drawn_set, score_drawn
-from digits.feedback import NOT_A_DIGIT
+from digits.feedback import NOT_A_DIGIT_ANSWER
 from digits.models import Hyperparameters
 from digits.preprocess import preprocess_canvas
 from digits.store import ModelStore, RunRecord, new_run_record
@@ -129,7 +129,7 @@ def read_drawings(directory: Path) -> Drawings:
                 canvas = np.asarray(image.convert("RGBA"))
         except (OSError, ValueError, KeyError, TypeError, UnidentifiedImageError) as error:
             raise TeachError(f"{record.name} (or its PNG) cannot be read: {error}.") from error
-        if label == NOT_A_DIGIT:  # a star or a letter the person marked so: no handwriting of a digit to learn
+        if label == NOT_A_DIGIT_ANSWER:  # a star or a letter the person marked so: no handwriting of a digit to learn
             skipped.append(f"{record.stem}: marked as not a digit")
             continue
         if not (label.isascii() and label.isdigit()):

@@ -1,20 +1,30 @@
-"""Shared fixtures: a real MNIST sample committed with the tests, and an isolated model store."""
+"""Shared fixtures and helpers: a real MNIST sample committed with the tests, an isolated model store, the app in
+Chromium (a server, a browser, a page: a module with its own ``server`` fixture overrides this one), and small
+things several test modules build (a canvas of a digit, a hand-built model of known answers)."""
 
 from __future__ import annotations
 
 import functools
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
-from digits.data import Mnist, load_npz
+from digits.data import IMAGE_SIZE, Mnist, load_npz
+from digits.predict import NOT_A_DIGIT
+from digits.store import ModelStore, RunRecord
+from digits.unipen import drawn_digits_path
+from harness.browser import app_env, chromium, chromium_page, streamlit_server
 
 TESTS_DIR = Path(__file__).parent
 SAMPLE_NPZ = TESTS_DIR / "data" / "mnist_sample.npz"
 PROJECT_ROOT = TESTS_DIR.parent
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
+DRAWN_1000 = drawn_digits_path()  # $DIGITS_DRAWN_DATA, else the digits shipped with the app
 # The sample as a training job loads it, in a process of its own: a picklable loader.
 load_sample = functools.partial(load_npz, SAMPLE_NPZ)
 
@@ -54,3 +64,64 @@ def full_mnist_dir() -> Path:
 def tiny_split(data: Mnist, train: int = 200, test: int = 100) -> Mnist:
     return Mnist(data.x_train[:train], data.y_train[:train], data.x_test[:test], data.y_test[:test], data.source)
 
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app, served by a real ``streamlit run`` with the shipped default model and an empty store."""
+    with streamlit_server(app_env(tmp_path_factory.mktemp("app"))) as running:
+        yield running.url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with chromium() as running:
+        yield running
+
+
+@pytest.fixture
+def page(browser, server: str) -> Iterator[object]:
+    """A page of its own (a new browser session) in ``browser``, with ``server`` running."""
+    with chromium_page(browser) as page:
+        yield page
+
+
+def as_canvas(image: np.ndarray) -> np.ndarray:
+    """A 28x28 digit drawn large on the Draw page's 280x280 canvas (white ink on opaque black)."""
+    grey = np.asarray(Image.fromarray(image).resize((280, 280), Image.Resampling.BILINEAR))
+    rgba = np.empty((280, 280, 4), dtype=np.uint8)
+    rgba[..., :3] = grey[..., np.newaxis]
+    rgba[..., 3] = 255
+    return rgba
+
+
+ONE = 1
+GAIN = 0.2  # per inked pixel: a bar of about 50 pixels gives a logit of about 10
+
+
+def hand_built(outputs: int):
+    """Flatten -> Dense(outputs, softmax) that reads a vertical bar as 1 and takes a horizontal bar for "not a
+    digit" (with 11 outputs) or spreads it evenly over 5..9 (with 10, so that no digit is likely)."""
+    import keras
+
+    vertical = np.zeros((IMAGE_SIZE, IMAGE_SIZE), bool)
+    vertical[:, 12:16] = True
+    vertical[11:17] = False  # the centre, where both bars cross, says nothing
+    horizontal = vertical.T.ravel()
+    weights = np.zeros((IMAGE_SIZE * IMAGE_SIZE, outputs), np.float32)
+    weights[vertical.ravel(), ONE] = GAIN
+    if outputs > NOT_A_DIGIT:
+        weights[horizontal, NOT_A_DIGIT] = GAIN
+    else:
+        weights[np.ix_(horizontal, [5, 6, 7, 8, 9])] = GAIN
+    layer = keras.layers.Dense(outputs, activation="softmax")
+    model = keras.Sequential([keras.Input((IMAGE_SIZE, IMAGE_SIZE)), keras.layers.Flatten(), layer])
+    layer.set_weights([weights, np.zeros(outputs, np.float32)])
+    return model
+
+
+def save_hand_built(store_dir: Path, name: str, outputs: int, not_a_digit: dict | None = None) -> None:
+    record = RunRecord(name=name, created="2026-11-27T00:00:00+00:00", hyperparameters={"model": "mlp"},
+                       history={}, test={}, training_seconds=0.0, data_fingerprint="hand-built",
+                       not_a_digit=not_a_digit or {})
+    ModelStore(store_dir, builtin=None).save(hand_built(outputs), record)

@@ -105,7 +105,7 @@ def test_start_trains_shows_figures_saves_and_makes_it_current() -> None:
     at.text_input(key="train_name").set_value("from-the-page")
     at.button(key="train_start").click().run()
     assert not at.exception
-    job_id = at.session_state["train_job_id"]
+    job_id = at.session_state["train_job_id"][0]
     from ui.resources import job_registry
 
     job = job_registry().get(job_id)
@@ -138,7 +138,7 @@ def test_a_waiting_run_says_so_and_can_be_cancelled(sample: Mnist) -> None:
         assert "Waiting for a free training slot" in at.info[0].value
         assert at.button(key="train_stop").label == "Cancel"
         at.button(key="train_stop").click().run()
-        job = registry.get(at.session_state["train_job_id"])
+        job = registry.get(at.session_state["train_job_id"][0])
         assert job is not None and job.wait(5)
         at.run()
         assert "Cancelled" in at.info[0].value
@@ -157,7 +157,7 @@ def start_from_the_page(at: AppTest, name: str) -> Job:
     at.button(key="train_start").click().run()
     from ui.resources import job_registry
 
-    job = job_registry().get(at.session_state["train_job_id"])
+    job = job_registry().get(at.session_state["train_job_id"][0])
     assert job is not None
     wait_until_done(job)
     at.run()

@@ -19,21 +19,16 @@ from contextlib import contextmanager
 import numpy as np
 import pytest
 
-from conftest import SHARED_DATA
-from digits.unipen import drawn_digits_path
+from conftest import DRAWN_1000, SHARED_DATA
 from harness.browser import (
     BROWSER_TESTS,
-    app_env,
     assert_no_exception,
-    chromium,
-    chromium_page,
     clear,
     draw,
     draw_and_read,
     metric,
     open_page,
     screenshot,
-    streamlit_server,
     wait_for,
     wait_for_run_to_finish,
 )
@@ -41,28 +36,9 @@ from harness.browser import (
 pytestmark = BROWSER_TESTS
 playwright = pytest.importorskip("playwright.sync_api")
 
-DRAWN_1000 = drawn_digits_path()  # $DIGITS_DRAWN_DATA, else the digits shipped with the app
 SHARED_QUICKDRAW = SHARED_DATA / "quickdraw" / "quickdraw_dev.json.gz"
 DOODLE_BOX = (50.0, 50.0, 180.0)  # left, top, size: as a person draws, well inside the canvas
 DETAILED_STROKES = 4  # a face, arms, a hat, a sprinkle: more than an outline
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with streamlit_server(app_env(tmp_path_factory.mktemp("app"))) as running:
-        yield running.url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with chromium() as running:
-        yield running
-
-
-@pytest.fixture
-def page(browser, server: str) -> Iterator[object]:
-    with chromium_page(browser) as page:
-        yield page
 
 
 def go_via_sidebar(page, title: str) -> None:

@@ -31,12 +31,10 @@ from harness.browser import (
     streamlit_server,
     wait_for,
 )
-from test_browser import browser, page
 
 pytestmark = [
     *BROWSER_TESTS,
 ]
-__all__ = ["browser", "page"]  # the fixtures, shared with test_browser.py
 
 MLP_RUN = "explain-mlp"
 SEVEN = [((200, 100), (800, 100), (450, 900)), ((300, 500), (700, 500))]

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from digits.unipen import drawn_digits_path, load_drawn_digits
+from conftest import DRAWN_1000
+from digits.unipen import load_drawn_digits
 from harness.browser import BROWSER_TESTS, app_env, streamlit_server
 from harness.load import measure
 
@@ -20,7 +21,6 @@ pytestmark = [
 ]
 pytest.importorskip("playwright.async_api")
 
-DRAWN_1000 = drawn_digits_path()  # $DIGITS_DRAWN_DATA, else the digits shipped with the app
 SESSIONS = 10
 
 

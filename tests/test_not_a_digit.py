@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
+from conftest import hand_built, save_hand_built
 from digits.cli import main
-from digits.feedback import NOT_A_DIGIT as NOT_A_DIGIT_ANSWER
-from digits.feedback import FeedbackError, load_drawings, parse_answer, save_drawing
+from digits.feedback import NOT_A_DIGIT_ANSWER, FeedbackError, load_drawings, parse_answer, save_drawing
 from digits.non_digits import (
     calibrate_on_validation,
     read_right,
@@ -34,10 +34,9 @@ from digits.predict import (
     read_digits,
     to_predictions,
 )
-from digits.store import ModelStore, RunRecord
+from digits.store import ModelStore
 
 SIZE = 28
-GAIN = 0.2  # per inked pixel: a bar of about 50 pixels gives a logit of about 10
 ONE = 1
 
 
@@ -46,27 +45,6 @@ def bar(vertical: bool) -> np.ndarray:
     image = np.zeros((SIZE, SIZE), np.uint8)
     image[4:24, 12:16] = 255
     return image if vertical else image.T.copy()
-
-
-def hand_built(outputs: int):
-    """Flatten -> Dense(outputs, softmax) that reads a vertical bar as 1 and takes a horizontal bar for "not a
-    digit" (with 11 outputs) or spreads it evenly over 5..9 (with 10, so that no digit is likely)."""
-    import keras
-
-    vertical = np.zeros((SIZE, SIZE), bool)
-    vertical[:, 12:16] = True
-    vertical[11:17] = False  # the centre, where both bars cross, says nothing
-    horizontal = vertical.T.ravel()
-    weights = np.zeros((SIZE * SIZE, outputs), np.float32)
-    weights[vertical.ravel(), ONE] = GAIN
-    if outputs > NOT_A_DIGIT:
-        weights[horizontal, NOT_A_DIGIT] = GAIN
-    else:
-        weights[np.ix_(horizontal, [5, 6, 7, 8, 9])] = GAIN
-    layer = keras.layers.Dense(outputs, activation="softmax")
-    model = keras.Sequential([keras.Input((SIZE, SIZE)), keras.layers.Flatten(), layer])
-    layer.set_weights([weights, np.zeros(outputs, np.float32)])
-    return model
 
 
 @pytest.fixture(scope="module")
@@ -150,13 +128,6 @@ def test_predictions_from_eleven_outputs_show_the_closest_digit() -> None:
     assert prediction.to_dict()["is_digit"] is False
     (plain,) = to_predictions(np.eye(10)[[7]])
     assert plain.digit == 7 and plain.is_digit and plain.text == "7"
-
-
-def save_hand_built(store_dir: Path, name: str, outputs: int, not_a_digit: dict | None = None) -> None:
-    record = RunRecord(name=name, created="2026-11-27T00:00:00+00:00", hyperparameters={"model": "mlp"},
-                       history={}, test={}, training_seconds=0.0, data_fingerprint="hand-built",
-                       not_a_digit=not_a_digit or {})
-    ModelStore(store_dir, builtin=None).save(hand_built(outputs), record)
 
 
 def paper(bars: list[tuple[int, int, int, int]], path: Path) -> str:

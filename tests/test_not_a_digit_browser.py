@@ -9,9 +9,6 @@ from digits.doodles import make_doodles
 from digits.unipen import strokes_to_canvas_points
 from harness.browser import BROWSER_TESTS, assert_no_exception, clear, draw_and_read, metric, open_page, screenshot
 
-# The same server (with the shipped default model) and browser as the other browser tests.
-from test_browser import browser, page, server  # noqa: F401  (fixtures)
-
 pytestmark = BROWSER_TESTS
 
 DOODLE_SEED = 11  # fixed doodles, drawn where a person might: not the model's training ones
@@ -19,7 +16,7 @@ BOXES = {"star": (40.0, 50.0, 190.0), "smiley": (70.0, 30.0, 170.0), "house": (2
 SEVEN = [[(70.0, 60.0), (130.0, 58.0), (200.0, 62.0), (170.0, 120.0), (140.0, 180.0), (115.0, 235.0)]]
 
 
-def test_doodles_are_not_digits_and_a_seven_is_a_seven(page, server: str) -> None:  # noqa: F811
+def test_doodles_are_not_digits_and_a_seven_is_a_seven(page, server: str) -> None:
     open_page(page, f"{server}/draw")
     page.wait_for_selector("canvas.upper-canvas")
     time.sleep(1.0)

@@ -7,9 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
-from test_not_a_digit import save_hand_built
 
-from conftest import PROJECT_ROOT
+from conftest import PROJECT_ROOT, save_hand_built
 from digits.feedback import load_drawings
 from digits.predict import NOT_A_DIGIT
 from digits.unipen import render_strokes

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import SHARED_DATA
+from conftest import SHARED_DATA, as_canvas
 from digits.cli import main
 from digits.data import Mnist
 from digits.feedback import save_drawing
@@ -28,15 +28,6 @@ from digits.teach import (
 )
 
 MIRRORED_DIGITS = (2, 3, 4, 5, 6, 7, 9)  # digits that look different mirrored
-
-
-def as_canvas(image: np.ndarray) -> np.ndarray:
-    """A 28x28 digit drawn large on the Draw page's 280x280 canvas (white ink on opaque black)."""
-    grey = np.asarray(Image.fromarray(image).resize((280, 280), Image.Resampling.BILINEAR))
-    rgba = np.empty((280, 280, 4), dtype=np.uint8)
-    rgba[..., :3] = grey[..., np.newaxis]
-    rgba[..., 3] = 255
-    return rgba
 
 
 def mirrored_child_drawings(sample: Mnist, per_digit: int) -> tuple[np.ndarray, np.ndarray]:

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
+from conftest import DRAWN_1000
 from harness import browser as harness
 from harness.browser import BROWSER_TESTS, app_env, chromium, chromium_page, screenshot, streamlit_server
-from test_browser import DRAWN_1000
 
 pytestmark = [
     *BROWSER_TESTS,

@@ -7,16 +7,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
-from test_teach import as_canvas
 
-from conftest import PROJECT_ROOT
+from conftest import PROJECT_ROOT, as_canvas
 from digits.data import Mnist
 from digits.feedback import load_drawings
 
 APP = str(PROJECT_ROOT / "streamlit_app.py")
 
 
-def test_quick_round_then_teach_makes_a_new_current_model(sample: Mnist, sample_data_dir: Path, tmp_path: Path,
+def test_quick_round_then_teach_makes_a_current_model_its_teacher_may_delete(sample: Mnist, sample_data_dir: Path, tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DIGITS_DATA_DIR", str(sample_data_dir))
     monkeypatch.setenv("DIGITS_DRAWINGS_DIR", str(tmp_path / "drawings"))
@@ -52,7 +51,7 @@ def test_quick_round_then_teach_makes_a_new_current_model(sample: Mnist, sample_
     assert not at.exception, [e.value for e in at.exception]
     from ui.resources import job_registry
 
-    job = job_registry().get(at.session_state["teach_job_id"])
+    job = job_registry().get(at.session_state["teach_job_id"][0])
     assert job is not None and job.wait(300)
     at.run()
     assert not at.exception, [e.value for e in at.exception]
@@ -61,3 +60,13 @@ def test_quick_round_then_teach_makes_a_new_current_model(sample: Mnist, sample_
     assert {"Your drawings", "MNIST test digits"} <= set(figures)
     assert "+" in figures["Your drawings"].delta  # it reads the child's digits better than before
     assert "Taught **default-taught-1**" in at.success[0].value
+
+    # The person who taught it may delete it (it was trained here); another browser session may not.
+    at.switch_page("app_pages/train.py").run()
+    at.selectbox(key="train_run_to_manage").set_value("default-taught-1").run()
+    assert not at.button(key="train_delete").disabled
+    other = AppTest.from_file(APP, default_timeout=180)
+    other.run()
+    other.switch_page("app_pages/train.py").run()
+    other.selectbox(key="train_run_to_manage").set_value("default-taught-1").run()
+    assert other.button(key="train_delete").disabled

@@ -28,8 +28,6 @@ from digits.tasks import TrainTask
 from ui import resources, session
 
 ONE_RUN, COMPARE = "One run", "Compare settings"
-RACE_KEY = "compare_race"  # this session's race: its job ids
-RACE_PARAM = "race"
 
 
 def chosen() -> bool:
@@ -38,17 +36,6 @@ def chosen() -> bool:
                     help="Compare: train the same network with 2-4 values of one setting, all at once, and watch "
                     "them race.")
     return mode == COMPARE
-
-
-def current_race() -> list[Job]:
-    """This session's race, found again through the address after a browser refresh."""
-    ids = st.session_state.get(RACE_KEY) or [i for i in (st.query_params.get(RACE_PARAM) or "").split(",") if i]
-    jobs = [job for job in map(resources.job_registry().get, ids) if job is not None]
-    if jobs:
-        st.session_state[RACE_KEY] = [job.job_id for job in jobs]
-        if st.query_params.get(RACE_PARAM) != ",".join(st.session_state[RACE_KEY]):
-            st.query_params[RACE_PARAM] = ",".join(st.session_state[RACE_KEY])
-    return jobs
 
 
 def _suggest_values() -> None:
@@ -74,12 +61,11 @@ def start_race() -> None:
     except (InvalidSetting, AlreadyTraining, StoreError) as error:
         st.session_state.compare_problem = str(error)
         return
-    st.session_state[RACE_KEY] = [job.job_id for job in jobs]
-    session.own_jobs(jobs)
+    session.RACE.remember(jobs)
 
 
 def stop_race() -> None:
-    for job in current_race():
+    for job in session.RACE.jobs():
         job.stop()
 
 
@@ -169,7 +155,7 @@ def show() -> None:
     st.session_state.setdefault("compare_setting", "batch_size")
     st.session_state.setdefault("compare_model", "mlp")
     st.session_state.setdefault("compare_epochs", 2)
-    jobs = current_race()
+    jobs = session.RACE.jobs()
     busy = any(not job.snapshot(with_metrics=False).done for job in jobs)
     controls, live = st.columns([1, 2.4], gap="large")
     with controls:

@@ -14,7 +14,8 @@ import numpy as np
 import streamlit as st
 
 from digits.data import IMAGE_SIZE, DataError, Mnist, load_mnist
-from digits.jobs import JobRegistry, engine_from_environment
+from digits.engines import engine_from_environment
+from digits.jobs import JobRegistry
 from digits.store import DEFAULT_RUN, ModelStore, StoredRun, StoreError
 from ui import server
 

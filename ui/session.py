@@ -2,13 +2,15 @@
 and the runs they saved, and the choices made in widgets.
 
 Getters here only read; the frame (streamlit_app.py) writes what must follow the person, through
-``follow_the_person`` and the sidebar's ``model_picker``, once per script run.
+``follow_the_person`` and the sidebar's ``model_picker``, once per script run, and a page through
+``JobPlace.remember`` when it starts a job.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import streamlit as st
 
@@ -19,7 +21,6 @@ from ui import resources
 KEPT_KEY = "kept_widget_values"
 CURRENT_MODEL_KEY = "current_model"
 PICKED_KEY = "picked_run"  # the run the sidebar shows as current in this script run, for the page
-JOB_KEY = "train_job_id"
 SESSION_JOBS_KEY = "session_job_ids"  # every training job this browser session started
 TRAINED_HERE_KEY = "runs_trained_here"  # names of the runs those jobs saved
 PICKER_KEY = "sidebar_model"
@@ -43,22 +44,44 @@ def session_owner() -> str:
     return st.session_state.setdefault("session_owner", uuid.uuid4().hex)
 
 
-def current_job() -> Job | None:
-    """This session's training job, found again through the address after a browser refresh."""
-    job_id = st.session_state.get(JOB_KEY) or st.query_params.get("job")
-    return resources.job_registry().get(job_id) if job_id else None
+@dataclass(frozen=True)
+class JobPlace:
+    """Where a session keeps one kind of its jobs (a run, a race, a teaching): under ``state_key`` in its state,
+    and under ``query_key`` in the address (comma-separated ids), so a browser refresh finds them again."""
+
+    state_key: str
+    query_key: str
+
+    def jobs(self) -> list[Job]:
+        """The jobs kept here that the registry still holds (only reads)."""
+        ids = st.session_state.get(self.state_key) or (st.query_params.get(self.query_key) or "").split(",")
+        registry = resources.job_registry()
+        return [job for job in map(registry.get, filter(None, ids)) if job is not None]
+
+    def job(self) -> Job | None:
+        """The one job kept here, for places that hold one (only reads)."""
+        return next(iter(self.jobs()), None)
+
+    def remember(self, jobs: list[Job]) -> None:
+        """Make ``jobs`` the session's jobs of this kind, and its own: it may delete the runs they save. (The frame
+        puts them in the address: set from a callback, as a Start button does, the address did not change.)"""
+        st.session_state[self.state_key] = [job.job_id for job in jobs]
+        st.session_state.setdefault(SESSION_JOBS_KEY, []).extend(job.job_id for job in jobs)
+
+    def write_address(self) -> None:
+        """Keep the jobs found (through the state, or the address after a refresh) in both: page switches drop
+        the address's query."""
+        ids = [job.job_id for job in self.jobs()]
+        if ids:
+            st.session_state[self.state_key] = ids
+            if st.query_params.get(self.query_key) != ",".join(ids):
+                st.query_params[self.query_key] = ",".join(ids)
 
 
-def remember_job(job: Job) -> None:
-    """Make ``job`` this session's run. (The frame puts it in the address: set from a callback, as
-    the Start button does, the address in the browser did not change.)"""
-    st.session_state[JOB_KEY] = job.job_id
-    own_jobs([job])
-
-
-def own_jobs(jobs: list[Job]) -> None:
-    """Note jobs this browser session started: it may delete the runs they save."""
-    st.session_state.setdefault(SESSION_JOBS_KEY, []).extend(job.job_id for job in jobs)
+TRAINING = JobPlace("train_job_id", "job")  # the Train page's run
+RACE = JobPlace("compare_race", "race")  # the Train page's race of settings
+TEACHING = JobPlace("teach_job_id", "teach")  # the Draw page's teaching
+JOB_PLACES = (TRAINING, RACE, TEACHING)
 
 
 def runs_trained_here() -> frozenset[str]:
@@ -112,15 +135,13 @@ def note_runs_trained_here() -> None:
 
 
 def follow_the_person() -> None:
-    """Keep this session's job in the address (page switches drop it; a refresh needs it), note the runs its
+    """Keep this session's jobs in the address (page switches drop it; a refresh needs it), note the runs its
     jobs saved, and make a run saved since the last script run the current model (once, so the person can
     still switch away from it)."""
-    job = current_job()
-    if job is not None:
-        st.session_state[JOB_KEY] = job.job_id
-        if st.query_params.get("job") != job.job_id:
-            st.query_params["job"] = job.job_id
+    for place in JOB_PLACES:
+        place.write_address()
     note_runs_trained_here()
+    job = TRAINING.job()
     snapshot = job.snapshot(with_metrics=False) if job else None  # every rerun of every page: keep it cheap
     if snapshot is not None and saved_run_name(snapshot) is not None \
             and st.session_state.get("adopted_job") != snapshot.job_id:

@@ -22,8 +22,6 @@ from ui import resources, session
 
 ROUND_REPEATS = 3  # the quick round: each digit this many times
 KEEP_KEY = "teach_keep_on_server"
-JOB_KEY = "teach_job_id"
-QUERY_KEY = "teach"  # the job in the address, so a refresh finds it
 SESSIONS_FOLDER = "sessions"  # inside the drawings folder: one folder per browser session, read by it alone
 ROUND_KEY = "teach_round"  # the digits still to draw in the quick round, next first
 STATUS_TEXT = {  # the job's own words are about training
@@ -59,17 +57,6 @@ def _your_drawings() -> Drawings | None:
         return None  # none saved yet (or the folder is unreadable: teaching says why when asked)
 
 
-def teach_job() -> Job | None:
-    """This session's teaching job, found again through the address after a browser refresh."""
-    job_id = st.session_state.get(JOB_KEY) or st.query_params.get(QUERY_KEY)
-    job = resources.job_registry().get(job_id) if job_id else None
-    if job is not None:
-        st.session_state[JOB_KEY] = job.job_id
-        if st.query_params.get(QUERY_KEY) != job.job_id:
-            st.query_params[QUERY_KEY] = job.job_id
-    return job
-
-
 def _start_teaching(run: StoredRun) -> None:
     try:
         drawings = read_drawings(drawings_dir())
@@ -80,7 +67,7 @@ def _start_teaching(run: StoredRun) -> None:
     except (TeachError, AlreadyTraining, StoreError) as error:
         st.session_state.teach_problem = str(error)
         return
-    st.session_state[JOB_KEY] = job.job_id
+    session.TEACHING.remember([job])
 
 
 def _save_round_drawing(rgba: np.ndarray | None, model: str, clear: Callable[[], None]) -> None:
@@ -176,7 +163,7 @@ def teach_section(run: StoredRun) -> None:
     _show_counts(drawings)
     if problem := st.session_state.pop("teach_problem", None):
         st.warning(problem)
-    job = teach_job()
+    job = session.TEACHING.job()
     if job is not None and not job.snapshot(with_metrics=False).done:
         _live_progress(job)
         return
