@@ -15,7 +15,7 @@ from typing import Any
 
 from digits.data import NUM_CLASSES, DataError, load_mnist
 from digits.engines import engine_from_environment
-from digits.jobs import Engine, EngineUnavailable, Job, Snapshot
+from digits.jobs import Engine, EngineUnavailable, Job, Snapshot, Task
 from digits.models import MODEL_KINDS, InvalidSetting, default_hyperparameters
 from digits.store import BUILTIN_DEFAULT_DIR, ModelStore, StoreError, run_summary
 
@@ -88,6 +88,13 @@ def _follow(job: Job, kept: str) -> Snapshot:
     return snapshot
 
 
+def _run_in_background(args: argparse.Namespace, task: Task, store: ModelStore, kept: str) -> tuple[Snapshot, Any]:
+    """Run ``task`` on the engine ``args`` choose, followed (see _follow) until it ends: its last snapshot and the
+    record of the run it saved (None, said on stderr, when it saved none)."""
+    snapshot = _follow(_engine(args).job(task, store).start(), kept)
+    return snapshot, _saved_record(snapshot)
+
+
 def _saved_record(snapshot: Any) -> Any:
     """The record of the run a job saved; None, after saying why on stderr, when it saved none."""
     if snapshot.record is None:
@@ -117,9 +124,7 @@ def command_train(args: argparse.Namespace, store: ModelStore) -> int:
     if store.exists(name):
         raise UsageError(f"A run named {name!r} already exists; choose another --name or delete it first.")
     load_mnist()  # here first, so a data problem is reported before anything starts
-    job = _engine(args).job(TrainTask(hp, name, load_mnist), store).start()
-    snapshot = _follow(job, "the model trained so far")
-    record = _saved_record(snapshot)
+    snapshot, record = _run_in_background(args, TrainTask(hp, name, load_mnist), store, "the model trained so far")
     if record is None:
         return EXIT_FAILURE
     if args.json:
@@ -426,9 +431,7 @@ def command_teach(args: argparse.Namespace, store: ModelStore) -> int:
         raise UsageError(str(error)) from error
     print(f"Teaching {args.model!r} {len(drawings)} drawings (per digit: {drawings.counts()}) as {task.name!r}...",
           file=sys.stderr)
-    job = _engine(args).job(task, store).start()
-    snapshot = _follow(job, "what it has learned so far")
-    record = _saved_record(snapshot)
+    snapshot, record = _run_in_background(args, task, store, "what it has learned so far")
     if record is None:
         return EXIT_FAILURE
     if args.json:

@@ -10,12 +10,19 @@ import copy
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from digits.data import Mnist
 from digits.jobs import JobStatus, Progress, Saving, Started, TaskMessage, TaskResult
 from digits.models import Hyperparameters
+
+if TYPE_CHECKING:
+    import keras
+
+    from digits.store import RunRecord
+    from digits.training import Metrics, TrainingOutcome
 
 
 def extra_training_examples(hp: Hyperparameters) -> tuple[np.ndarray, np.ndarray] | None:
@@ -24,6 +31,33 @@ def extra_training_examples(hp: Hyperparameters) -> tuple[np.ndarray, np.ndarray
     from digits.non_digits import not_a_digit_examples
 
     return not_a_digit_examples(hp.seed) if hp.not_a_digit else None
+
+
+def train_reporting(
+    report: Callable[[TaskMessage], None],
+    metrics: Metrics,
+    train: Callable[[threading.Lock, list[keras.callbacks.Callback]], TrainingOutcome],
+) -> TrainingOutcome:
+    """What every task that trains does around its training: ``train(lock, callbacks)`` fills ``metrics`` (under
+    ``lock``) and runs ``callbacks``, which send its figures as it goes; it is reported Started first, and Saving
+    once it ends, unless it diverged (there is nothing to save then)."""
+    from digits.training import make_reporter
+
+    report(Started(copy.deepcopy(metrics)))
+    lock = threading.Lock()
+    outcome = train(lock, [make_reporter(metrics, lock, lambda update: report(Progress(update)))])
+    if outcome.status != JobStatus.DIVERGED:
+        report(Saving())
+    return outcome
+
+
+def trained_result(outcome: TrainingOutcome, record: RunRecord | None) -> TaskResult:
+    """A task's result once its training ended: the model and its record to save, or "diverged" and nothing."""
+    from digits.store import model_file_bytes
+
+    if outcome.status == JobStatus.DIVERGED:
+        return TaskResult(JobStatus.DIVERGED)
+    return TaskResult(JobStatus(outcome.status), record, model_file_bytes(outcome.model))
 
 
 @dataclass(frozen=True)
@@ -41,22 +75,19 @@ class TrainTask:
     def run(self, report: Callable[[TaskMessage], None], stop_event: threading.Event) -> TaskResult:
         from digits.evaluation import evaluate
         from digits.non_digits import calibrate_on_validation
-        from digits.store import model_file_bytes, new_run_record
-        from digits.training import make_reporter, new_metrics, train, training_count
+        from digits.store import new_run_record
+        from digits.training import new_metrics, train, training_count
 
         data = self.load_data()
         extra = extra_training_examples(self.hp)
         metrics = new_metrics(self.hp, training_count(data, self.hp.validation_split) + (len(extra[1]) if extra else 0))
-        report(Started(copy.deepcopy(metrics)))
-        lock = threading.Lock()
-        reporter = make_reporter(metrics, lock, lambda update: report(Progress(update)))
-        outcome = train(self.hp, data, metrics, lock, stop_event, extra_train=extra, callbacks=[reporter])
+        outcome = train_reporting(report, metrics, lambda lock, callbacks: train(
+            self.hp, data, metrics, lock, stop_event, extra_train=extra, callbacks=callbacks))
         if outcome.status == JobStatus.DIVERGED:
-            return TaskResult(JobStatus.DIVERGED)
-        report(Saving())
+            return trained_result(outcome, None)
         test = evaluate(outcome.model, data.x_test, data.y_test)
         record = new_run_record(name=self.name, hp=self.hp, history=metrics.history(), test=test.summary(),
                                 seconds=outcome.seconds, data=data, status=outcome.status,
                                 not_a_digit=calibrate_on_validation(outcome.model, data, self.hp.validation_split)
                                 .to_dict())
-        return TaskResult(JobStatus(outcome.status), record, model_file_bytes(outcome.model))
+        return trained_result(outcome, record)

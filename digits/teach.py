@@ -10,7 +10,6 @@ confidence on everyone else's digits is what a naive fine-tune loses.
 
 from __future__ import annotations
 
-import copy
 import json
 import math
 import re
@@ -31,7 +30,7 @@ from digits.feedback import NOT_A_DIGIT_ANSWER
 from digits.models import Hyperparameters
 from digits.preprocess import preprocess_canvas
 from digits.store import ModelStore, RunRecord, new_run_record
-from digits.training import Metrics, diverged, make_recorder
+from digits.training import Metrics, TrainingOutcome, fit_live
 from digits.unipen import DrawnDigit
 
 if TYPE_CHECKING:
@@ -258,13 +257,6 @@ def new_teach_metrics(settings: TeachSettings, lesson: Lesson) -> Metrics:
     return Metrics(epochs=settings.epochs, steps_per_epoch=steps, total_examples=examples * settings.epochs)
 
 
-@dataclass
-class TeachOutcome:
-    model: keras.Model
-    status: str  # "finished", "stopped" or "diverged"
-    seconds: float
-
-
 def teach(
     model: keras.Model,
     lesson: Lesson,
@@ -273,7 +265,7 @@ def teach(
     lock: threading.Lock | None = None,
     stop_event: threading.Event | None = None,
     callbacks: Sequence[keras.callbacks.Callback] = (),
-) -> TeachOutcome:
+) -> TrainingOutcome:
     """Fine-tune a copy of ``model`` on ``lesson`` in this thread, recording into ``metrics``; ``stop_event``
     stops it after the current batch, keeping what it has learned so far. The output layer stays as it is
     (10 digits, or 11 with "not a digit")."""
@@ -282,23 +274,17 @@ def teach(
     from digits.augment import augmented_dataset
 
     metrics = metrics or new_teach_metrics(settings, lesson)
-    stop_event = stop_event or threading.Event()
-    every_callback = [make_recorder(metrics, lock or threading.Lock(), stop_event, settings.batch_size),
-                      keras.callbacks.TerminateOnNaN(), *callbacks]
     keras.utils.set_random_seed(settings.seed)
     student = copy_model(model)
     _choose_learners(student, settings.learn)
     schedule = keras.optimizers.schedules.CosineDecay(settings.learning_rate, settings.epochs * metrics.steps_per_epoch)
     student.compile(optimizer=keras.optimizers.Adam(schedule), loss="categorical_crossentropy",
                     metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")])
-    started = time.perf_counter()
-    student.fit(augmented_dataset(lesson.images, lesson.targets, settings.batch_size, settings.seed),
-                epochs=settings.epochs, shuffle=False, callbacks=every_callback, verbose=0)
-    seconds = time.perf_counter() - started
+    outcome = fit_live(student, augmented_dataset(lesson.images, lesson.targets, settings.batch_size, settings.seed),
+                       None, settings.epochs, settings.batch_size, metrics, lock, stop_event, callbacks)
     for layer in student.layers:
         layer.trainable = True  # saved as an ordinary model
-    status = "diverged" if diverged(metrics) else "stopped" if stop_event.is_set() else "finished"
-    return TeachOutcome(student, status, seconds)
+    return outcome
 
 
 def check_enough(drawings: Drawings) -> None:
@@ -378,9 +364,8 @@ class TeachTask:
     settings: TeachSettings = TeachSettings()
 
     def run(self, report: Callable[[TaskMessage], None], stop_event: threading.Event) -> TaskResult:
-        from digits.jobs import JobStatus, Progress, Saving, Started, TaskResult
-        from digits.store import model_file_bytes
-        from digits.training import make_reporter
+        from digits.jobs import JobStatus
+        from digits.tasks import train_reporting, trained_result
 
         started = time.perf_counter()
         data = self.load_data()
@@ -395,13 +380,10 @@ class TeachTask:
         known = self.source.test.get("count") == len(data.y_test)  # tested on these very digits: no need again
         before = yardsticks.measure(model, self.source.test_accuracy if known else None)
         metrics = new_teach_metrics(self.settings, lesson)
-        report(Started(copy.deepcopy(metrics)))
-        lock = threading.Lock()
-        reporter = make_reporter(metrics, lock, lambda update: report(Progress(update)))
-        outcome = teach(model, lesson, self.settings, metrics, lock, stop_event, callbacks=[reporter])
+        outcome = train_reporting(report, metrics, lambda lock, callbacks: teach(
+            model, lesson, self.settings, metrics, lock, stop_event, callbacks))
         if outcome.status == JobStatus.DIVERGED:
-            return TaskResult(JobStatus.DIVERGED)
-        report(Saving())
+            return trained_result(outcome, None)
         test = evaluate(outcome.model, data.x_test, data.y_test)
         record = new_run_record(name=self.name, hp=self.hp, history=metrics.history(), test=test.summary(),
                                 seconds=time.perf_counter() - started, data=data, status=outcome.status)
@@ -413,7 +395,7 @@ class TeachTask:
             "replayed_drawn": len(replay_drawn), "before": before,
             "after": yardsticks.measure(outcome.model, test.accuracy),
         })
-        return TaskResult(JobStatus(outcome.status), record, model_file_bytes(outcome.model))
+        return trained_result(outcome, record)
 
 
 def teach_task(store: ModelStore, source: str, drawings: Drawings, load_data: Callable[[], Mnist],

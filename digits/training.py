@@ -249,13 +249,10 @@ def train(
     extra_train: tuple[np.ndarray, np.ndarray] | None = None,
     callbacks: Sequence[keras.callbacks.Callback] = (),
 ) -> TrainingOutcome:
-    """Build and fit a model for ``hp`` on ``data`` in this thread, recording into ``metrics``.
+    """Build and fit a model for ``hp`` on ``data`` in this thread, recording into ``metrics`` (see fit_live).
 
     ``extra_train`` (uint8 images, labels) joins the training split only, e.g. rendered drawings.
-    ``callbacks`` run after the recorder, so they see each batch already recorded (make_reporter's, say).
     """
-    import keras
-
     from digits.augment import augmented_dataset
 
     x_train, y_train, x_val, y_val = split_validation(data, hp.validation_split)
@@ -263,19 +260,41 @@ def train(
         x_train = np.concatenate([x_train, normalise(extra_train[0])])
         y_train = np.concatenate([y_train, extra_train[1].astype(y_train.dtype)])
     metrics = metrics or new_metrics(hp, len(y_train))
-    stop_event = stop_event or threading.Event()
-    # TerminateOnNaN after the recorder, so the batch that went wrong is recorded before training stops.
-    every_callback = [make_recorder(metrics, lock or threading.Lock(), stop_event, hp.batch_size),
-                      keras.callbacks.TerminateOnNaN(), *callbacks]
     model = build_model(hp, metrics.steps_per_epoch)
     validation = (x_val, y_val) if len(y_val) else None
+    inputs = (augmented_dataset(x_train, y_train, hp.batch_size, hp.seed), None) if hp.augment else (x_train, y_train)
+    return fit_live(model, *inputs, hp.epochs, hp.batch_size, metrics, lock, stop_event, callbacks, validation)
+
+
+def fit_live(
+    model: keras.Model,
+    x: Any,
+    y: np.ndarray | None,
+    epochs: int,
+    batch_size: int,
+    metrics: Metrics,
+    lock: threading.Lock | None = None,
+    stop_event: threading.Event | None = None,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
+    validation: tuple[np.ndarray, np.ndarray] | None = None,
+) -> TrainingOutcome:
+    """Fit the compiled ``model`` in this thread on ``x`` and ``y`` (arrays, shuffled each epoch) or on ``x``
+    alone (a batched tf.data dataset, ``y`` None), recording into ``metrics``; ``stop_event`` stops it after
+    the current batch. The one training loop of training and teaching alike.
+
+    ``callbacks`` run after the recorder, so they see each batch already recorded (make_reporter's, say)."""
+    import keras
+
+    stop_event = stop_event or threading.Event()
+    # TerminateOnNaN after the recorder, so the batch that went wrong is recorded before training stops.
+    every_callback = [make_recorder(metrics, lock or threading.Lock(), stop_event, batch_size),
+                      keras.callbacks.TerminateOnNaN(), *callbacks]
     started = time.perf_counter()
-    if hp.augment:
-        model.fit(augmented_dataset(x_train, y_train, hp.batch_size, hp.seed), epochs=hp.epochs, shuffle=False,
-                  validation_data=validation, callbacks=every_callback, verbose=0)
+    if y is None:
+        model.fit(x, epochs=epochs, shuffle=False, validation_data=validation, callbacks=every_callback, verbose=0)
     else:
-        model.fit(x_train, y_train, batch_size=hp.batch_size, epochs=hp.epochs, validation_data=validation,
-                  callbacks=every_callback, verbose=0)
+        model.fit(x, y, batch_size=batch_size, epochs=epochs, validation_data=validation, callbacks=every_callback,
+                  verbose=0)
     seconds = time.perf_counter() - started
     status = "diverged" if diverged(metrics) else "stopped" if stop_event.is_set() else "finished"
     return TrainingOutcome(model=model, status=status, seconds=seconds)
