@@ -15,8 +15,9 @@ from digits.feedback import load_drawings
 APP = str(PROJECT_ROOT / "streamlit_app.py")
 
 
-def test_quick_round_then_teach_makes_a_current_model_its_teacher_may_delete(sample: Mnist, sample_data_dir: Path, tmp_path: Path,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_quick_round_then_teach_makes_a_current_model_its_teacher_may_delete(
+    sample: Mnist, sample_data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("DIGITS_DATA_DIR", str(sample_data_dir))
     monkeypatch.setenv("DIGITS_DRAWINGS_DIR", str(tmp_path / "drawings"))
     monkeypatch.delenv("DIGITS_DRAWN_DATA", raising=False)
