@@ -33,18 +33,18 @@ def test_the_split_by_kind_is_fixed_by_the_name_not_by_chance() -> None:
     assert 60 < len(held) < 140  # about a quarter
 
 
-def test_a_damaged_or_wrong_file_says_what_is_wrong(tmp_path: Path) -> None:
-    with pytest.raises(DrawnDataError, match="does not exist"):
-        load_doodles(tmp_path / "missing.json.gz")
-    damaged = tmp_path / "damaged.json.gz"
-    damaged.write_bytes(b"not gzip")
-    with pytest.raises(DrawnDataError, match="not a readable"):
-        load_doodles(damaged)
+def test_a_doodle_without_its_key_or_kind_says_what_is_wrong(tmp_path: Path) -> None:
+    # Missing and damaged files are read by the same code as the pen-drawn digits (tests/test_drawn.py).
     no_key = tmp_path / "no_key.json.gz"
     with gzip.open(no_key, "wt") as file:
         json.dump({"samples": [{"label": "cat", "strokes": [[[0, 0], [5, 5]]]}]}, file)
     with pytest.raises(DrawnDataError, match="sample 0 is malformed"):
         load_doodles(no_key)
+    no_kind = tmp_path / "no_kind.json.gz"
+    with gzip.open(no_kind, "wt") as file:
+        json.dump({"samples": [{"label": "", "key_id": "1", "strokes": [[[0, 0], [5, 5]]]}]}, file)
+    with pytest.raises(DrawnDataError, match="expected a kind"):
+        load_doodles(no_kind)
 
 
 def test_varied_strokes_keep_the_drawing_but_turn_stretch_or_mirror_it() -> None:
