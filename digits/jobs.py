@@ -23,10 +23,13 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
 from digits.models import Hyperparameters
+from digits.snapshots import ProbeChosen, Recording, SnapshotTaken
 from digits.store import StoreError
 from digits.training import Metrics, MetricsUpdate
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from digits.store import ModelStore, RunRecord
 
 class JobStatus(StrEnum):
@@ -97,7 +100,7 @@ class Saving:
     """Training ended; testing and packing the model."""
 
 
-TaskMessage = Started | Progress | Saving
+TaskMessage = Started | Progress | Saving | ProbeChosen | SnapshotTaken  # the last two: see digits.snapshots
 
 
 @dataclass(frozen=True)
@@ -178,6 +181,7 @@ class Job:
         self._metrics: Metrics | None = None
         self._error: str | None = None
         self._record: RunRecord | None = None
+        self._recording = Recording()  # snapshots of the network as it learns, saved with the run
         self._created = time.time()
         self._engine: dict[str, Any] = {"name": "local", "address": None, "node_id": None}
         self.model_file: bytes | None = None  # of a model that could not be saved, or when there is no store
@@ -218,6 +222,11 @@ class Job:
                 created=self._created,
                 engine=dict(self._engine),
             )
+
+    def recording(self) -> Recording:
+        """The snapshots of the network received so far (a copy later ones do not change)."""
+        with self._lock:
+            return self._recording.copy()
 
     @property
     def stop_requested(self) -> bool:
@@ -273,6 +282,16 @@ class Job:
                 self._metrics.apply(message.update)
             elif isinstance(message, Saving):
                 self._status = JobStatus.SAVING
+            elif isinstance(message, ProbeChosen | SnapshotTaken):
+                self._recording.receive(message)
+
+    def _write_extras(self, folder: Path) -> None:
+        """Beside the model: its snapshots and its TensorBoard logs (see digits.run_extras)."""
+        from digits.run_extras import write_run_extras
+
+        with self._lock:
+            recording, metrics = self._recording.copy(), copy.deepcopy(self._metrics)
+        write_run_extras(folder, recording, metrics)
 
     def _finish(self, result: TaskResult) -> None:
         """Save what the task produced in this process's store, then show its final state."""
@@ -281,7 +300,7 @@ class Job:
             record = dataclasses.replace(record, engine=self.snapshot(with_metrics=False).engine)
         if record is not None and model_file is not None and self._store is not None:
             try:
-                record, model_file = self._store.save_file(model_file, record), None
+                record, model_file = self._store.save_file(model_file, record, self._write_extras), None
             except StoreError as save_error:  # e.g. a full disk: keep the model so it can still be downloaded
                 status, error = JobStatus.UNSAVED, str(save_error)
         self.model_file = model_file

@@ -213,11 +213,14 @@ class ModelStore:
         """Save model and record atomically under the record's (sanitised) name."""
         return self._save(lambda path: without_optimizer(model).save(path), record)
 
-    def save_file(self, model_file: bytes, record: RunRecord) -> RunRecord:
-        """As ``save``, for a model already packed as a .keras file (model_file_bytes), e.g. by another machine."""
-        return self._save(lambda path: path.write_bytes(model_file), record)
+    def save_file(self, model_file: bytes, record: RunRecord,
+                  write_extras: Callable[[Path], object] | None = None) -> RunRecord:
+        """As ``save``, for a model already packed as a .keras file (model_file_bytes), e.g. by another machine.
+        ``write_extras(folder)`` writes more files into the run's folder before it appears (its snapshots, say)."""
+        return self._save(lambda path: path.write_bytes(model_file), record, write_extras)
 
-    def _save(self, write_model: Callable[[Path], object], record: RunRecord) -> RunRecord:
+    def _save(self, write_model: Callable[[Path], object], record: RunRecord,
+              write_extras: Callable[[Path], object] | None = None) -> RunRecord:
         name = sanitise_name(record.name)
         record = RunRecord.from_dict({**record.to_dict(), "name": name})
         final = self.root / name
@@ -230,6 +233,8 @@ class ModelStore:
             raise StoreError(f"Cannot write to the model folder {self.root}: {error.strerror or error}.") from error
         try:
             write_model(staging / MODEL_FILE)
+            if write_extras is not None:
+                write_extras(staging)
             (staging / RECORD_FILE).write_text(json.dumps(record.to_dict(), indent=2))
             os.rename(staging, final)  # atomic; fails if a run of that name appeared meanwhile
         except OSError as error:
@@ -281,6 +286,10 @@ class ModelStore:
             return keras.saving.load_model(path, compile=False, safe_mode=True)
         except Exception as error:  # Keras raises many kinds for damaged or unsafe files.
             raise StoreError(f"The model of run {name!r} cannot be loaded: {error}") from error
+
+    def folder(self, name: str) -> Path:
+        """The folder of run ``name``, for the files saved beside its model (StoreError for a bad name)."""
+        return self._run_dir(name)
 
     def model_file(self, name: str) -> bytes:
         """The run's saved .keras file as bytes, for a download."""

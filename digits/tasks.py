@@ -20,6 +20,7 @@ from digits.models import Hyperparameters
 
 if TYPE_CHECKING:
     import keras
+    from keras.callbacks import Callback
 
     from digits.store import RunRecord
     from digits.training import Metrics, TrainingOutcome
@@ -60,6 +61,14 @@ def trained_result(outcome: TrainingOutcome, record: RunRecord | None) -> TaskRe
     return TaskResult(JobStatus(outcome.status), record, model_file_bytes(outcome.model))
 
 
+def snapshot_recorder(data: Mnist, steps_per_epoch: int, report: Callable[[TaskMessage], None]) -> Callback:
+    """The callback that sends snapshots of the network, looking at the same test digits in every run."""
+    from digits.snapshot_recorder import SnapshotRecorder
+    from digits.snapshots import choose_probe
+
+    return SnapshotRecorder(choose_probe(data.x_test, data.y_test), report, steps_per_epoch)
+
+
 @dataclass(frozen=True)
 class TrainTask:
     """Load -> train -> test -> the model as bytes, for the job to save.
@@ -71,6 +80,7 @@ class TrainTask:
     hp: Hyperparameters
     name: str
     load_data: Callable[[], Mnist]
+    snapshots: bool = True  # snapshots of the network as it learns (digits.snapshots), sent as it trains
 
     def run(self, report: Callable[[TaskMessage], None], stop_event: threading.Event) -> TaskResult:
         from digits.evaluation import evaluate
@@ -82,7 +92,9 @@ class TrainTask:
         extra = extra_training_examples(self.hp)
         metrics = new_metrics(self.hp, training_count(data, self.hp.validation_split) + (len(extra[1]) if extra else 0))
         outcome = train_reporting(report, metrics, lambda lock, callbacks: train(
-            self.hp, data, metrics, lock, stop_event, extra_train=extra, callbacks=callbacks))
+            self.hp, data, metrics, lock, stop_event, extra_train=extra,
+            callbacks=[*callbacks, *([snapshot_recorder(data, metrics.steps_per_epoch, report)] if self.snapshots
+                                     else [])]))
         if outcome.status == JobStatus.DIVERGED:
             return trained_result(outcome, None)
         test = evaluate(outcome.model, data.x_test, data.y_test)
