@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import load_sample, tiny_split
 
+from conftest import load_sample, tiny_split
 from digits import snapshots
 from digits.data import Mnist
 from digits.engine_local import LocalJob
