@@ -11,7 +11,7 @@ from digits.jobs import AlreadyTraining, Snapshot
 from digits.models import LIMITS, MODEL_DESCRIPTIONS, MODEL_KINDS, InvalidSetting, default_hyperparameters
 from digits.store import StoreError
 from digits.tasks import TrainTask
-from ui import compare_view, resources, saved_runs, session
+from ui import compare_view, inside_view, resources, saved_runs, session
 
 # Every control's key, Compare mode's too: what the person chose is kept while they visit other pages.
 SETTINGS = ("train_model", "train_epochs", "train_batch_size", "train_learning_rate", "train_hidden_units",
@@ -229,8 +229,11 @@ with live:
                 if run_every is not None:  # it ended since the page was drawn: redraw everything once
                     st.rerun()
                 show_outcome(current)
+            inside_view.live(job, running=not current.done)
 
         live_view()
 
+st.divider()
+inside_view.saved_run_replay([run.name for run in resources.store().list() if run.record is not None])
 st.divider()
 saved_runs.saved_runs_section()
