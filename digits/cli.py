@@ -124,7 +124,8 @@ def command_train(args: argparse.Namespace, store: ModelStore) -> int:
     if store.exists(name):
         raise UsageError(f"A run named {name!r} already exists; choose another --name or delete it first.")
     load_mnist()  # here first, so a data problem is reported before anything starts
-    snapshot, record = _run_in_background(args, TrainTask(hp, name, load_mnist), store, "the model trained so far")
+    snapshot, record = _run_in_background(args, TrainTask(hp, name, load_mnist, snapshots=not args.no_snapshots),
+                                          store, "the model trained so far")
     if record is None:
         return EXIT_FAILURE
     if args.json:
@@ -324,6 +325,41 @@ def saliency_text(image: Any, saliency: Any) -> str:
     return "\n".join(rows)
 
 
+def command_replay(args: argparse.Namespace, store: ModelStore) -> int:
+    """Each snapshot's pictures as PNGs: NN-strip.png, NN-map.png and what it had learned (NN-patterns.png...)."""
+    from PIL import Image
+
+    from digits import snapshots
+    from digits.inside_charts import learned_pictures, map_picture, strip_picture, when_text
+
+    store.record(args.name)  # a clear message for a run that does not exist
+    try:
+        recording = snapshots.load(store.folder(args.name), args.name)
+    except snapshots.SnapshotsDamaged as error:
+        raise UsageError(str(error)) from error
+    if recording is None:
+        raise UsageError(f"Run {args.name!r} has no snapshots: it was saved before snapshots existed, or trained "
+                         "with --no-snapshots.")
+    assert recording.probe is not None
+    out = Path(args.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UsageError(f"{out}: cannot write there ({error.strerror or error}).") from error
+    labels = recording.probe.map_labels
+    for index, snapshot in enumerate(recording.snapshots):
+        pictures = [("strip", strip_picture(snapshot, recording.probe)),
+                    ("map", map_picture(snapshot, recording.probe)),
+                    *[(name, picture) for name, _, picture in learned_pictures(snapshot, recording.probe)]]
+        for name, picture in pictures:
+            Image.fromarray(picture).save(out / f"{index:02d}-{name}.png")
+        per_digit = " ".join(f"{digit}:{share:.0%}" for digit, share in enumerate(snapshot.per_digit_accuracy(labels)))
+        print(f"{index:02d} {when_text(snapshot)}: {snapshot.map_accuracy(labels):.1%} of the map's digits right "
+              f"({per_digit})")
+    print(f"Wrote {len(recording.snapshots)} snapshots' pictures to {out}.", file=sys.stderr)
+    return EXIT_OK
+
+
 def command_explain(args: argparse.Namespace, store: ModelStore) -> int:
     import numpy as np
     from PIL import Image
@@ -476,6 +512,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--json", action="store_true", help="print the run record as one JSON object")
     train.add_argument("--ray", metavar="ADDRESS", help="train on this Ray cluster (default: $DIGITS_RAY_ADDRESS, "
                        "else on this machine)")
+    train.add_argument("--no-snapshots", action="store_true",
+                       help="keep no snapshots of the network as it learns (`replay` shows them)")
+
+    replay = commands.add_parser("replay", help="write a saved run's snapshots of its network as PNG pictures")
+    replay.add_argument("name")
+    replay.add_argument("--out", required=True, metavar="DIR", help="folder to write the pictures into")
 
     sweep = commands.add_parser("sweep", help="race 2-4 values of one setting, all training at once")
     sweep.add_argument("--model", choices=MODEL_KINDS, default="mlp", help="kind of network (default: mlp)")
@@ -537,6 +579,7 @@ COMMANDS = {
     "explain": command_explain,
     "build-default": command_build_default,
     "teach": command_teach,
+    "replay": command_replay,
 }
 
 

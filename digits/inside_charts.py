@@ -24,25 +24,25 @@ def answer_text(answer: int) -> str:
     return "?" if answer == NOT_A_DIGIT_ANSWER else str(answer)
 
 
-def learned_pictures(snapshot: NetworkSnapshot, probe: Probe) -> list[tuple[str, np.ndarray]]:
-    """(title, RGB image) pairs of what the network has learned so far: for an MLP the pattern that votes for
+def learned_pictures(snapshot: NetworkSnapshot, probe: Probe) -> list[tuple[str, str, np.ndarray]]:
+    """(short name, title, RGB image) of what the network has learned so far: for an MLP the pattern that votes for
     each digit and its first-layer units, for a CNN its first filters and the feature maps of one digit."""
     if snapshot.convolutional:
         filters = snapshot.filters.astype(np.float32)
         maps = snapshot.feature_maps
         return [
-            (f"First-layer filters ({filters.shape[1]}×{filters.shape[2]})",
+            ("filters", f"First-layer filters ({filters.shape[1]}×{filters.shape[2]})",
              image_grid([diverging_image(kernel) for kernel in filters], GRID_COLUMNS, scale=10, gap=3)),
-            ("What the filters find in a 7",
+            ("feature-maps", "What the filters find in a 7",
              image_grid([np.repeat(feature[..., np.newaxis], 3, axis=-1) for feature in maps], GRID_COLUMNS,
                         scale=1, gap=2)),
         ]
     inked = inked_pixels(probe.map_images)  # weights on pixels no digit inks barely move: blank them
     patterns, units = snapshot.patterns.astype(np.float32) * inked, snapshot.units.astype(np.float32) * inked
     return [
-        ("The pattern that votes for each digit, 0 to 9",
+        ("patterns", "The pattern that votes for each digit, 0 to 9",
          image_grid([diverging_image(pattern, robust_limit(pattern)) for pattern in patterns], 10, scale=2, gap=4)),
-        (f"{len(units)} of its first-layer units",
+        ("units", f"{len(units)} of its first-layer units",
          image_grid([diverging_image(unit, robust_limit(units)) for unit in units], GRID_COLUMNS, scale=1, gap=2)),
     ]
 
@@ -73,6 +73,28 @@ def strip_picture(snapshot: NetworkSnapshot, probe: Probe) -> np.ndarray:
         draw.text((left + 8, size + 2), answer_text(int(answer)), fill=RIGHT_COLOUR if right else WRONG_COLOUR,
                   font=font)
         _mark(draw, left + 30, size + 6, right)
+    return np.asarray(canvas)
+
+
+MAP_PICTURE_SIZE = 360
+
+
+def map_picture(snapshot: NetworkSnapshot, probe: Probe, size: int = MAP_PICTURE_SIZE) -> np.ndarray:
+    """The map of the digits as an RGB picture (for files and TensorBoard; the pages use ``digit_map``): a dot
+    per digit in its true digit's colour, an x where it is read wrong."""
+    canvas = Image.new("RGB", (size, size), "white")
+    draw = ImageDraw.Draw(canvas)
+    points = snapshot.map_points.astype(np.float32)
+    limit = float(np.abs(points).max()) * 1.05 if len(points) and np.abs(points).max() > 0 else 1.0
+    pixels = (points / limit + 1) / 2 * (size - 1)
+    for (x, y), label, answer in zip(pixels, probe.map_labels, snapshot.map_answers, strict=True):
+        colour = DIGIT_COLOURS[int(label)]
+        y = size - 1 - y  # up is up, as on the page
+        if answer == label:
+            draw.ellipse([x - 2, y - 2, x + 2, y + 2], fill=colour)
+        else:
+            draw.line([(x - 3, y - 3), (x + 3, y + 3)], fill=colour, width=2)
+            draw.line([(x - 3, y + 3), (x + 3, y - 3)], fill=colour, width=2)
     return np.asarray(canvas)
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from digits.inside_charts import learned_pictures, strip_picture
+from digits.inside_charts import learned_pictures, map_picture, strip_picture
 from digits.snapshots import Recording
 from digits.training import Metrics
 
@@ -42,7 +42,8 @@ def write_logs(folder: Path, metrics: Metrics, recording: Recording) -> Path:
                     tf.summary.write(f"weights/{layer}", tf.constant(histogram, tf.float64), step=snapshot.step,
                                      metadata=histogram_metadata.create_summary_metadata(f"weights/{layer}", None))
                 pictures = [("strip: its answers", strip_picture(snapshot, recording.probe)),
-                            *learned_pictures(snapshot, recording.probe)]
+                            ("map of the digits", map_picture(snapshot, recording.probe)),
+                            *[(title, picture) for _, title, picture in learned_pictures(snapshot, recording.probe)]]
                 for title, picture in pictures:
                     tf.summary.image(title, picture[np.newaxis], step=snapshot.step)
     train.close()

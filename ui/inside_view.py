@@ -56,7 +56,7 @@ def show_snapshot(snapshot: NetworkSnapshot, probe: Probe, key: str) -> None:
         "along the 7's strokes." if snapshot.convolutional else
         "watch each digit's pattern turn from noise into the digit's blurred shape (red: ink here raises its "
         "score; blue: lowers it). With too large batches they stay noisy much longer."))
-    for title, picture in learned_pictures(snapshot, probe):
+    for _, title, picture in learned_pictures(snapshot, probe):
         st.image(picture, caption=title)
     _strip(snapshot, probe)
     map_column, bars_column = st.columns([3, 2])
