@@ -100,22 +100,24 @@ def map_picture(snapshot: NetworkSnapshot, probe: Probe, size: int = MAP_PICTURE
 
 def digit_map(snapshot: NetworkSnapshot, probe: Probe, height: int = 420) -> go.Figure:
     """The probe's map digits where the last hidden layer puts them, one colour (and legend entry) per true
-    digit; a digit read wrong is drawn as an x. Each point's ``customdata`` is its index in the probe's map."""
+    digit; a digit read wrong is drawn as an x. Each point's ``customdata`` is its index in the probe's map.
+    The view spans all but the farthest 1% of the points, so a few outliers do not shrink the groups."""
     figure = go.Figure()
     points = snapshot.map_points.astype(np.float32)
     for digit in range(NUM_CLASSES):
-        chosen = np.flatnonzero(probe.map_labels == digit)
-        answers = snapshot.map_answers[chosen]
-        figure.add_scatter(
-            x=points[chosen, 0], y=points[chosen, 1], mode="markers", name=str(digit),
-            marker={"color": DIGIT_COLOURS[digit], "size": 7, "opacity": 0.8,
-                    "symbol": np.where(answers == digit, "circle", "x")},
-            customdata=chosen, text=[answer_text(int(answer)) for answer in answers],
-            hovertemplate=f"a {digit}, read as %{{text}}<extra></extra>",
-        )
-    limit = float(np.abs(points).max()) * 1.05 if len(points) else 1.0
-    figure.update_xaxes(visible=False, range=[-limit, limit])
-    figure.update_yaxes(visible=False, range=[-limit, limit], scaleanchor="x")
+        of_digit = probe.map_labels == digit
+        for right in (True, False):
+            chosen = np.flatnonzero(of_digit & ((snapshot.map_answers == probe.map_labels) == right))
+            figure.add_scatter(
+                x=points[chosen, 0], y=points[chosen, 1], mode="markers", name=str(digit), legendgroup=str(digit),
+                showlegend=right, marker={"color": DIGIT_COLOURS[digit], "size": 7 if right else 8, "opacity": 0.8,
+                                          "symbol": "circle" if right else "x"},
+                customdata=chosen, text=[answer_text(int(answer)) for answer in snapshot.map_answers[chosen]],
+                hovertemplate=f"a {digit}, read as %{{text}}<extra></extra>",
+            )
+    limits = np.percentile(np.abs(points), 99, axis=0) * 1.1 if len(points) else np.ones(2)
+    figure.update_xaxes(visible=False, range=[-limits[0], limits[0]])
+    figure.update_yaxes(visible=False, range=[-limits[1], limits[1]])
     figure.update_layout(height=height, margin={"l": 0, "r": 0, "t": 10, "b": 0}, plot_bgcolor="white",
                          legend={"title": {"text": "true digit"}, "itemsizing": "constant"}, clickmode="event+select")
     return figure
