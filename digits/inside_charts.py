@@ -98,7 +98,7 @@ def map_picture(snapshot: NetworkSnapshot, probe: Probe, size: int = MAP_PICTURE
     return np.asarray(canvas)
 
 
-def digit_map(snapshot: NetworkSnapshot, probe: Probe, height: int = 420) -> go.Figure:
+def digit_map(snapshot: NetworkSnapshot, probe: Probe, height: int = 420, legend: bool = True) -> go.Figure:
     """The probe's map digits where the last hidden layer puts them, one colour (and legend entry) per true
     digit; a digit read wrong is drawn as an x. Each point's ``customdata`` is its index in the probe's map.
     The view spans all but the farthest 1% of the points, so a few outliers do not shrink the groups."""
@@ -119,7 +119,8 @@ def digit_map(snapshot: NetworkSnapshot, probe: Probe, height: int = 420) -> go.
     figure.update_xaxes(visible=False, range=[-limits[0], limits[0]])
     figure.update_yaxes(visible=False, range=[-limits[1], limits[1]])
     figure.update_layout(height=height, margin={"l": 0, "r": 0, "t": 10, "b": 0}, plot_bgcolor="white",
-                         legend={"title": {"text": "true digit"}, "itemsizing": "constant"}, clickmode="event+select")
+                         showlegend=legend, legend={"title": {"text": "true digit"}, "itemsizing": "constant"},
+                         clickmode="event+select")
     return figure
 
 
@@ -139,4 +140,4 @@ def when_text(snapshot: NetworkSnapshot) -> str:
     """When the snapshot was taken, in words."""
     if snapshot.step == 0:
         return "before training: random weights"
-    return f"after {snapshot.step:,} batches ({snapshot.epoch:.2f} epochs)"
+    return f"after {snapshot.step:,} batch{'' if snapshot.step == 1 else 'es'} ({snapshot.epoch:.2f} epochs)"

@@ -49,8 +49,14 @@ def test_a_race_of_three_batch_sizes_starts_together_and_ends_in_a_table_and_sen
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert all(metric.value.endswith("%") for metric in at.metric)  # each card: its test accuracy
-    sentences = at.markdown[-1].value.splitlines()
+    sentences = next(item.value for item in at.markdown if item.value.startswith("- Batch size ")).splitlines()
     assert len(sentences) == 3 and all(line.startswith("- Batch size ") for line in sentences)
+    # Each runner's network side by side, replayed with one slider: at its start all three are untrained.
+    slider = at.select_slider(key="compare_inside_slider")
+    assert slider.value == len(slider.options) - 1
+    slider.set_value(0).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert sum(item.value.startswith("before training") for item in at.caption) == 3
     saved = {run.name for run in ModelStore().list()}
     assert {job.name for job in jobs} <= saved  # each run saved like any other
     assert not at.button(key="compare_start").disabled

@@ -25,7 +25,7 @@ from digits.jobs import AlreadyTraining, Job, Snapshot
 from digits.models import MODEL_DESCRIPTIONS, MODEL_KINDS, InvalidSetting
 from digits.store import StoreError
 from digits.tasks import TrainTask
-from ui import resources, session
+from ui import inside_view, resources, session
 
 ONE_RUN, COMPARE = "One run", "Compare settings"
 
@@ -146,6 +146,8 @@ def show_race(jobs: list[Job]) -> None:
         st.plotly_chart(race_curves(curves, by_time=by_time), key="compare_chart", config={"displayModeBar": False})
         if all(snapshot.done for snapshot in snapshots):
             show_results(labels, snapshots)
+        inside_view.side_by_side(labels, [job.recording() for job in jobs], running=not all(
+            snapshot.done for snapshot in snapshots), key="compare_inside")
 
     live_view()
 

@@ -28,11 +28,14 @@ def _png(image: np.ndarray) -> str:
     return base64.b64encode(buffer.getvalue()).decode()
 
 
-def _strip(snapshot: NetworkSnapshot, probe: Probe) -> None:
+def _strip(snapshot: NetworkSnapshot, probe: Probe, explain: bool = True) -> None:
     right = snapshot.strip_answers == probe.strip_labels
-    st.markdown(f"**Test digits it reads** ({int(right.sum())} of {len(right)} right): two of each digit, the "
-                "second a hard one, with its answer under it: watch ✗ turn to ✓. A learning rate too high makes "
-                "answers flip back and forth.")
+    if explain:
+        st.markdown(f"**Test digits it reads** ({int(right.sum())} of {len(right)} right): two of each digit, the "
+                    "second a hard one, with its answer under it: watch ✗ turn to ✓. A learning rate too high makes "
+                    "answers flip back and forth.")
+    else:
+        st.caption(f"Strip: {int(right.sum())} of {len(right)} right")
     figures = "".join(
         f'<figure data-testid="insideStripDigit" data-answer="{answer_text(int(answer))}" '
         f'data-right="{int(ok)}" style="margin:0;text-align:center" title="a {label}, read as '
@@ -127,3 +130,35 @@ def saved_run_replay(names: list[str]) -> None:
         st.info(NO_SNAPSHOTS.format(name=name))
         return
     replay(recording, f"inside_saved_{name}")
+
+
+def side_by_side(labels: list[str], recordings: list[Recording], running: bool, key: str) -> None:
+    """Compare mode: each runner's network at the same point of its training, side by side: live, the latest
+    snapshot of each; after the race, one slider for all (runners of the same epochs take their snapshots at
+    the same shares of their training, whatever their batch size)."""
+    st.subheader("Inside each network", anchor=False)
+    if not any(recordings):
+        st.caption("Each runner's network appears here as it begins to train.")
+        return
+    st.caption("The same test digits for every runner: see which one's patterns turn into digits first, whose "
+               "answers settle, and whose map sorts the digits into groups.")
+    longest = max(len(recording.snapshots) for recording in recordings)
+    position = longest - 1
+    if not running:
+        position = st.select_slider("Replay the race", range(longest), value=longest - 1, key=f"{key}_slider",
+                                    format_func=lambda index: "start" if index == 0 else f"snapshot {index}")
+    for number, (column, label, recording) in enumerate(zip(st.columns(len(recordings)), labels, recordings,
+                                                            strict=True)):
+        with column:
+            st.markdown(f"**{label}**")
+            if not recording:
+                st.caption("No snapshot yet.")
+                continue
+            assert recording.probe is not None
+            snapshot = recording.snapshots[min(position, len(recording.snapshots) - 1)]
+            st.caption(f"{when_text(snapshot)} · {snapshot.map_accuracy(recording.probe.map_labels):.0%} right")
+            _, title, picture = learned_pictures(snapshot, recording.probe)[0]
+            st.image(picture, caption=title)
+            _strip(snapshot, recording.probe, explain=False)
+            st.plotly_chart(digit_map(snapshot, recording.probe, height=260, legend=False),
+                            key=f"{key}_map_{number}", config={"displayModeBar": False})
