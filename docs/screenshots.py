@@ -3,7 +3,7 @@
     python docs/screenshots.py
 
 Needs what the browser tests need (Debian's chromium; full MNIST through DIGITS_DATA_DIR for a realistic
-Train page). The tests save every screenshot in test-artifacts/; the README shows three of them.
+Train page). The tests save every screenshot in test-artifacts/; the README shows four of them.
 """
 
 from __future__ import annotations
@@ -16,8 +16,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 # README picture -> the test screenshot it is.
-SHOTS = {"draw.png": "draw-digit.png", "train.png": "train-running.png", "evaluate.png": "evaluate.png"}
-TESTS = ["tests/test_browser.py", "-k", "draw_reads or train_live or evaluate_shows"]
+SHOTS = {"draw.png": "draw-digit.png", "train.png": "train-running.png", "evaluate.png": "evaluate.png",
+         "inside.png": "inside-panel.png"}
+TESTS = ["tests/test_browser.py", "tests/test_inside_browser.py", "-k",
+         "draw_reads or train_live or evaluate_shows or watch_it_learn"]
 
 
 def main() -> int:

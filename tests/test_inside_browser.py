@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from harness.browser import (
+    ARTIFACTS,
     BROWSER_TESTS,
     app_env,
     assert_no_exception,
@@ -72,6 +73,8 @@ def test_watch_it_learn_then_replay(page, server: str) -> None:
     first_answers = strip_answers(page)
     wait_for(lambda: strip_answers(page) not in ([], first_answers), 120, "a strip answer to change")
     screenshot(page, "inside-running")
+    panel = page.locator("[data-testid=stColumn]", has=page.get_by_role("heading", name="Inside the network")).last
+    panel.screenshot(path=str(ARTIFACTS / "inside-panel.png"))  # the README's picture (docs/screenshots.py)
 
     wait_for(lambda: page.locator("[data-testid=stAlertContentSuccess]").count() > 0, 600, "the run to finish")
     replay = page.get_by_role("slider", name="Replay its training").first
