@@ -14,8 +14,10 @@ from pathlib import Path
 import pytest
 
 from conftest import PROJECT_ROOT, load_sample
+from digits import snapshots
 from digits.jobs import LOST_MACHINE, Job, JobRegistry, JobStatus, Snapshot
 from digits.models import default_hyperparameters
+from digits.snapshots import first_epoch_steps
 from digits.store import ModelStore
 from digits.tasks import TrainTask
 
@@ -78,6 +80,11 @@ def test_a_run_trains_on_the_worker_reports_live_and_is_saved_here(cluster: Loca
     saved = store.record("on-ray")  # in this process's store: the model came back as bytes
     assert saved.engine["node_id"] == worker and saved.test == snapshot.record.test
     assert store.load("on-ray").predict(load_sample().x_test[:2] / 255.0, verbose=0).shape == (2, 10)
+    # The snapshots of its network came from the worker as the live figures did, and were saved with it here.
+    steps = 18  # 900 training digits in batches of 50
+    assert [taken.step for taken in job.recording().snapshots] == [0, *first_epoch_steps(steps), steps, 2 * steps,
+                                                                   3 * steps]
+    assert len(snapshots.load(store.folder("on-ray"), "on-ray").snapshots) == len(job.recording().snapshots)
 
 
 def test_stop_ends_a_ray_run_after_the_current_batch_and_keeps_the_model(cluster: LocalRayCluster,
