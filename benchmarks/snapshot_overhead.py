@@ -3,7 +3,7 @@
 the CNN at their default settings; training seconds compared like for like (each run's own record). Also,
 in this process, the seconds spent taking snapshots as a share of training.
 
-    PYTHONPATH=. python benchmarks/snapshot_overhead.py [--kinds mlp cnn] [--repeats 2] [--epochs N]
+    PYTHONPATH=. python benchmarks/snapshot_overhead.py [--kinds mlp cnn] [--repeats 2] [--epochs N] [--in-process-only]
 """
 
 from __future__ import annotations
@@ -55,6 +55,8 @@ def main() -> None:
     parser.add_argument("--kinds", nargs="+", default=["mlp", "cnn"])
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--epochs", type=int, help="instead of each kind's default")
+    parser.add_argument("--in-process-only", action="store_true",
+                        help="only the share of training spent taking snapshots (one run per kind, no jobs)")
     args = parser.parse_args()
     import tempfile
 
@@ -65,13 +67,17 @@ def main() -> None:
         hp = default_hyperparameters(kind, **({"epochs": args.epochs} if args.epochs else {}))
         without, with_ = [], []
         count = 0
-        for repeat in range(args.repeats):
+        for repeat in range(0 if args.in_process_only else args.repeats):
             order = (False, True) if repeat % 2 == 0 else (True, False)
             for snapshots in order:
                 seconds, taken = job_seconds(hp, snapshots, store)
                 (with_ if snapshots else without).append(seconds)
                 count = max(count, taken)
         training, in_snapshots, taken = share_in_snapshots(hp)
+        if args.in_process_only:
+            print(f"{kind:<5} {'-':>12} {'-':>10} {'-':>7} {'-':>9}   {training:.1f} s, {in_snapshots:.2f} s "
+                  f"({in_snapshots / training:.1%}) in {taken}", flush=True)
+            continue
         ratio = statistics.median(with_) / statistics.median(without)
         print(f"{kind:<5} {statistics.median(without):>12.1f} {statistics.median(with_):>10.1f} {ratio:>7.3f} "
               f"{count:>9}   {training:.1f} s, {in_snapshots:.2f} s ({in_snapshots / training:.1%}) in {taken}",

@@ -84,6 +84,8 @@ class SnapshotRecorder(keras.callbacks.Callback):
         """Look at the network now and send what it shows."""
         outputs = self._look(self._inputs, training=False)
         features, probabilities = _as_float32(outputs[0]), _as_float32(outputs[1])
+        if not (np.isfinite(features).all() and np.isfinite(probabilities).all()):
+            return  # it diverged (TerminateOnNaN ends the run): nothing left to see, and no map to draw
         answers = probabilities.argmax(axis=1).astype(np.uint8)
         confidence = probabilities.max(axis=1).astype(np.float16)
         points = steady_projection(features[len(self.probe.strip_labels):], self._previous_points)

@@ -237,3 +237,20 @@ def test_a_damaged_snapshot_file_leaves_the_saved_run_usable(saved_run: tuple[Mo
         assert [run.name for run in store.list()] == [name]
     finally:
         path.write_bytes(original)
+
+
+def test_a_network_gone_to_nan_sends_no_snapshot(sample: Mnist) -> None:
+    """A run that diverges ends as "diverged", not failed: the recorder passes over a network that answers NaN."""
+    from digits.models import build_model
+    from digits.snapshot_recorder import SnapshotRecorder
+
+    model = build_model(default_hyperparameters("mlp"), 10)
+    sent: list[object] = []
+    recorder = SnapshotRecorder(choose_probe(sample.x_test, sample.y_test), sent.append, 10)
+    recorder.set_model(model)
+    recorder.on_train_begin()
+    assert len(sent) == 2  # the probe, and the snapshot before training
+    kernel, bias = model.layers[1].get_weights()
+    model.layers[1].set_weights([np.full_like(kernel, np.nan), bias])
+    recorder.on_epoch_end(0)
+    assert len(sent) == 2
