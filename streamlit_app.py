@@ -7,7 +7,7 @@ without this frame and with a second, unlabelled navigation (seen in Chromium).
 
 import streamlit as st
 
-from ui import server, session
+from ui import server, session, small_screens
 
 server.keep_keras_state_between_runs()
 
@@ -22,6 +22,7 @@ EVALUATE = st.Page("app_pages/evaluate.py", title="Evaluate", icon=":material/an
 DRAW = st.Page("app_pages/draw.py", title="Draw", icon=":material/draw:", url_path="draw")
 
 page = st.navigation([HOME, TRAIN, EVALUATE, DRAW])
+small_screens.fit_small_screens()
 session.follow_the_person()
 session.model_picker()  # the current model, which the page takes from session.picked_run()
 page.run()

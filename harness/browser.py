@@ -52,12 +52,19 @@ def child_pids(pid: int) -> list[int]:
 @contextmanager
 def chromium() -> Iterator[object]:
     """Debian's Chromium, headless, driven by Playwright."""
+    with chromium_and_devices() as (browser, _):
+        yield browser
+
+
+@contextmanager
+def chromium_and_devices() -> Iterator[tuple[object, dict[str, dict]]]:
+    """Debian's Chromium, headless, and Playwright's device presets ("iPhone 13", ...) for its pages."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as driver:
         browser = driver.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
-            yield browser
+            yield browser, driver.devices
         finally:
             browser.close()
 
@@ -339,3 +346,68 @@ def clear(page) -> None:
     """Press Clear and wait until the reading has gone, and the model's view of the drawing with it."""
     page.get_by_role("button", name="Clear").click()
     page.wait_for_function(CLEARED_JS, polling=POLL_MS, timeout=15_000)
+
+
+# --- Phones and tablets --------------------------------------------------------------------------------------
+
+@contextmanager
+def device_page(browser, preset: dict) -> Iterator[object]:
+    """A page of its own in one of Playwright's device presets (see chromium_and_devices): its screen size,
+    pixel ratio, user agent, touch screen and mobile viewport."""
+    context = browser.new_context(**{key: value for key, value in preset.items() if key != "default_browser_type"})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+def touch_draw(page, strokes: list[list[tuple[float, float]]]) -> None:
+    """Replay strokes (canvas pixels) as a finger's: trusted touch events from the browser's own input
+    pipeline (CDP), which scroll and zoom the page unless it says otherwise, as a real finger's do."""
+    box = page.locator("canvas.upper-canvas").bounding_box()
+    touch = page.context.new_cdp_session(page)
+
+    def at(x: float, y: float) -> list[dict[str, float]]:
+        return [{"x": box["x"] + x, "y": box["y"] + y}]
+
+    try:
+        for stroke in strokes:
+            touch.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": at(*stroke[0])})
+            for (x0, y0), (x, y) in itertools.pairwise(stroke):
+                steps = max(1, math.ceil(math.hypot(x - x0, y - y0) / MOVE_PIXELS))
+                for step in range(1, steps + 1):
+                    touch.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": at(
+                        x0 + (x - x0) * step / steps, y0 + (y - y0) * step / steps)})
+            touch.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    finally:
+        touch.detach()
+
+
+# Where the page stands: the window's scroll and that of Streamlit's main area (the page scrolls inside it),
+# and how wide each is against what it shows (wider means the page scrolls sideways).
+SCROLL_JS = """() => {
+  const page = document.scrollingElement, main = document.querySelector('[data-testid=stMain]');
+  return { windowX: scrollX, windowY: scrollY, pageWidth: page.scrollWidth, screenWidth: innerWidth,
+           mainTop: main.scrollTop, mainLeft: main.scrollLeft, mainWidth: main.scrollWidth,
+           mainShown: main.clientWidth };
+}"""
+
+# The share of the drawing canvas a person sees: its box cut by the screen and by every box around it that
+# clips what overflows (across the component's shadow root), over its whole box.
+CANVAS_SHOWN_JS = """() => {
+  const canvas = [...document.querySelectorAll('*')].map(element => element.shadowRoot).filter(Boolean)
+    .map(root => root.querySelector('canvas.upper-canvas')).find(Boolean);
+  const whole = canvas.getBoundingClientRect();
+  let [left, top, right, bottom] = [whole.left, whole.top, whole.right, whole.bottom];
+  const cut = box => { left = Math.max(left, box.left); top = Math.max(top, box.top);
+                       right = Math.min(right, box.right); bottom = Math.min(bottom, box.bottom); };
+  cut({ left: 0, top: 0, right: innerWidth, bottom: innerHeight });
+  for (let node = canvas.parentNode; node; node = node.parentNode || node.host) {
+    if (node.nodeType !== 1) continue;
+    const style = getComputedStyle(node);
+    if (style.overflowX !== 'visible' || style.overflowY !== 'visible') cut(node.getBoundingClientRect());
+  }
+  return Math.max(0, right - left) * Math.max(0, bottom - top) / (whole.width * whole.height);
+}"""
