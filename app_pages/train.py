@@ -8,10 +8,12 @@ from digits.charts import training_curves
 from digits.compare import VARIED_SETTINGS
 from digits.data import load_mnist
 from digits.jobs import AlreadyTraining, Snapshot
+from digits.lesson_link import DROPOUT_RANGE, DROPOUT_STEP, EPOCHS_RANGE
 from digits.models import LIMITS, MODEL_DESCRIPTIONS, MODEL_KINDS, InvalidSetting, default_hyperparameters
 from digits.store import StoreError
 from digits.tasks import TrainTask
-from ui import compare_view, inside_view, resources, saved_runs, session
+from ui import compare_view, inside_view, lesson_link, resources, saved_runs, session
+from ui.lesson_link import shown
 
 # Every control's key, Compare mode's too: what the person chose is kept while they visit other pages.
 SETTINGS = ("train_model", "train_epochs", "train_batch_size", "train_learning_rate", "train_hidden_units",
@@ -24,9 +26,6 @@ st.caption(
     "numbers after every small group of digits so that its guesses get less wrong."
 )
 session.keep_widget_values(SETTINGS)
-if compare_view.chosen():
-    compare_view.show()
-    st.stop()
 
 
 def suggested_name(kind: str) -> str:
@@ -94,6 +93,11 @@ if "train_model" not in st.session_state:
     st.session_state.train_not_a_digit = False
     st.session_state.train_seed = 0
     apply_kind_defaults()
+lesson_link.open_link(apply_kind_defaults)
+if compare_view.chosen(shown("mode")):
+    compare_view.show(shown)
+    lesson_link.write_address()
+    st.stop()
 
 job = session.TRAINING.job()
 snapshot = job.snapshot() if job else None
@@ -113,43 +117,53 @@ controls, live = st.columns([1, 2.4], gap="large")
 
 with controls:
     st.subheader("Settings")
-    st.radio(
-        "Kind of network",
-        MODEL_KINDS,
-        format_func=lambda kind: MODEL_DESCRIPTIONS[kind],
-        key="train_model",
-        on_change=apply_kind_defaults,
-        disabled=busy,
-        help="The simple network sees the picture as a list of 784 numbers. The convolutional one looks at "
-        "small patches, as our eyes do, and is usually more accurate.",
-    )
-    st.slider("Epochs", 1, 30, key="train_epochs", disabled=busy,
-              help="How many times the network studies all the training digits. More takes longer; "
-              "too many can make it memorise instead of learn.")
-    st.select_slider("Batch size", VARIED_SETTINGS["batch_size"].choices, key="train_batch_size", disabled=busy,
-                     help="How many digits it looks at before each small correction. Bigger batches are "
-                     "faster per epoch but make fewer corrections.")
-    st.select_slider("Learning rate", VARIED_SETTINGS["learning_rate"].choices, key="train_learning_rate",
-                     disabled=busy,
-                     help="How big each correction is. Too small: slow progress. Too big: it overshoots "
-                     "and can go wild.")
-    st.select_slider("Hidden units", VARIED_SETTINGS["hidden_units"].choices, key="train_hidden_units", disabled=busy,
-                     help="How many 'neurons' the last inner layer has: more can learn subtler shapes.")
-    st.slider("Dropout", 0.0, 0.5, step=0.05, key="train_dropout", disabled=busy,
-              help="Randomly switch off this share of neurons while learning, so the network cannot lean on "
-              "any single one. Helps against memorising.")
-    st.toggle("Vary the training digits", key="train_augment", disabled=busy,
-              help="Show each digit slightly rotated, shifted, resized and with thicker or thinner strokes, "
-              "so the network copes better with your own handwriting. Slower.")
-    st.toggle("Learn what is not a digit", key="train_not_a_digit", disabled=busy,
-              help="Also show it about 6,000 doodles (stars, faces, houses, scribbles...) with the answer \"not a "
-              "digit\", so that on the Draw page it can say so instead of guessing a digit. Without it, it says "
-              "\"not a digit\" only when it is unusually unsure. A few seconds slower to start.")
-    st.text_input("Run name", key="train_name", disabled=busy, max_chars=64,
-                  help="The name the trained model is saved under.")
-    st.number_input("Random seed", 0, int(LIMITS["seed"][1]), key="train_seed", disabled=busy,
-                    help="The same seed and settings give the same run again.")
-
+    if shown("kind"):
+        st.radio(
+            "Kind of network",
+            MODEL_KINDS,
+            format_func=lambda kind: MODEL_DESCRIPTIONS[kind],
+            key="train_model",
+            on_change=apply_kind_defaults,
+            disabled=busy,
+            help="The simple network sees the picture as a list of 784 numbers. The convolutional one looks at "
+            "small patches, as our eyes do, and is usually more accurate.",
+        )
+    if shown("epochs"):
+        st.slider("Epochs", *EPOCHS_RANGE, key="train_epochs", disabled=busy,
+                  help="How many times the network studies all the training digits. More takes longer; "
+                  "too many can make it memorise instead of learn.")
+    if shown("batch_size"):
+        st.select_slider("Batch size", VARIED_SETTINGS["batch_size"].choices, key="train_batch_size", disabled=busy,
+                         help="How many digits it looks at before each small correction. Bigger batches are "
+                         "faster per epoch but make fewer corrections.")
+    if shown("learning_rate"):
+        st.select_slider("Learning rate", VARIED_SETTINGS["learning_rate"].choices, key="train_learning_rate",
+                         disabled=busy,
+                         help="How big each correction is. Too small: slow progress. Too big: it overshoots "
+                         "and can go wild.")
+    if shown("hidden_units"):
+        st.select_slider("Hidden units", VARIED_SETTINGS["hidden_units"].choices, key="train_hidden_units",
+                         disabled=busy,
+                         help="How many 'neurons' the last inner layer has: more can learn subtler shapes.")
+    if shown("dropout"):
+        st.slider("Dropout", *DROPOUT_RANGE, step=DROPOUT_STEP, key="train_dropout", disabled=busy,
+                  help="Randomly switch off this share of neurons while learning, so the network cannot lean on "
+                  "any single one. Helps against memorising.")
+    if shown("augment"):
+        st.toggle("Vary the training digits", key="train_augment", disabled=busy,
+                  help="Show each digit slightly rotated, shifted, resized and with thicker or thinner strokes, "
+                  "so the network copes better with your own handwriting. Slower.")
+    if shown("not_a_digit"):
+        st.toggle("Learn what is not a digit", key="train_not_a_digit", disabled=busy,
+                  help="Also show it about 6,000 doodles (stars, faces, houses, scribbles...) with the answer \"not a "
+                  "digit\", so that on the Draw page it can say so instead of guessing a digit. Without it, it says "
+                  "\"not a digit\" only when it is unusually unsure. A few seconds slower to start.")
+    if shown("name"):
+        st.text_input("Run name", key="train_name", disabled=busy, max_chars=64,
+                      help="The name the trained model is saved under.")
+    if shown("seed"):
+        st.number_input("Random seed", 0, int(LIMITS["seed"][1]), key="train_seed", disabled=busy,
+                        help="The same seed and settings give the same run again.")
     start_column, stop_column = st.columns(2)
     start_column.button("Start training", type="primary", disabled=busy, key="train_start", on_click=start_training,
                         width="stretch")
@@ -237,3 +251,4 @@ st.divider()
 inside_view.saved_run_replay([run.name for run in resources.store().list() if run.record is not None])
 st.divider()
 saved_runs.saved_runs_section()
+lesson_link.write_address()

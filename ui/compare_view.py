@@ -7,6 +7,7 @@ run, and the race is found again after a refresh through the address (``?race=id
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import streamlit as st
 
@@ -22,6 +23,7 @@ from digits.compare import (
 )
 from digits.data import load_mnist
 from digits.jobs import AlreadyTraining, Job, Snapshot
+from digits.lesson_link import RACE_EPOCHS_RANGE
 from digits.models import MODEL_DESCRIPTIONS, MODEL_KINDS, InvalidSetting
 from digits.store import StoreError
 from digits.tasks import TrainTask
@@ -30,8 +32,10 @@ from ui import inside_view, resources, session
 ONE_RUN, COMPARE = "One run", "Compare settings"
 
 
-def chosen() -> bool:
-    """The mode switch at the top of the Train page; True for Compare."""
+def chosen(switch_shown: bool = True) -> bool:
+    """The mode switch at the top of the Train page (unless a lesson link hides it); True for Compare."""
+    if not switch_shown:
+        return st.session_state.get("train_mode") == COMPARE
     mode = st.radio("Mode", (ONE_RUN, COMPARE), horizontal=True, key="train_mode", label_visibility="collapsed",
                     help="Compare: train the same network with 2-4 values of one setting, all at once, and watch "
                     "them race.")
@@ -69,21 +73,24 @@ def stop_race() -> None:
         job.stop()
 
 
-def show_controls(busy: bool) -> None:
+def show_controls(busy: bool, shown: Callable[[str], bool]) -> None:
+    """The race's controls, each unless ``shown`` says a lesson link hides it."""
     st.subheader("The race")
-    setting = st.selectbox("Setting to vary", list(VARIED_SETTINGS), key="compare_setting", disabled=busy,
-                           format_func=lambda name: VARIED_SETTINGS[name].label.capitalize(),
-                           on_change=_suggest_values)
+    if shown("vary"):
+        st.selectbox("Setting to vary", list(VARIED_SETTINGS), key="compare_setting", disabled=busy,
+                     format_func=lambda name: VARIED_SETTINGS[name].label.capitalize(), on_change=_suggest_values)
+    setting = st.session_state.compare_setting
     if "compare_values" not in st.session_state:
         _suggest_values()
-    st.multiselect("Values to race (2 to 4)", VARIED_SETTINGS[setting].choices, key="compare_values",
-                   max_selections=4, disabled=busy, format_func=lambda value: value_label(setting, value),
-                   help="Each value trains its own network; all start together.")
-    if setting != "model":
+    if shown("values"):
+        st.multiselect("Values to race (2 to 4)", VARIED_SETTINGS[setting].choices, key="compare_values",
+                       max_selections=4, disabled=busy, format_func=lambda value: value_label(setting, value),
+                       help="Each value trains its own network; all start together.")
+    if setting != "model" and shown("race_kind"):
         st.radio("Kind of network", MODEL_KINDS, format_func=lambda kind: MODEL_DESCRIPTIONS[kind].split(":")[0],
                  key="compare_model", disabled=busy)
-    if setting != "epochs":
-        st.slider("Epochs, for every run", 1, 10, key="compare_epochs", disabled=busy,
+    if setting != "epochs" and shown("race_epochs"):
+        st.slider("Epochs, for every run", *RACE_EPOCHS_RANGE, key="compare_epochs", disabled=busy,
                   help="Every other setting is the kind of network's default.")
     start, stop = st.columns(2)
     start.button("Start the race", type="primary", disabled=busy, key="compare_start", on_click=start_race,
@@ -152,8 +159,8 @@ def show_race(jobs: list[Job]) -> None:
     live_view()
 
 
-def show() -> None:
-    """Compare mode, whole: the race's controls on the left, the race on the right."""
+def show(shown: Callable[[str], bool]) -> None:
+    """Compare mode, whole: the race's controls on the left (those ``shown``), the race on the right."""
     st.session_state.setdefault("compare_setting", "batch_size")
     st.session_state.setdefault("compare_model", "mlp")
     st.session_state.setdefault("compare_epochs", 2)
@@ -161,6 +168,6 @@ def show() -> None:
     busy = any(not job.snapshot(with_metrics=False).done for job in jobs)
     controls, live = st.columns([1, 2.4], gap="large")
     with controls:
-        show_controls(busy)
+        show_controls(busy, shown)
     with live:
         show_race(jobs)
