@@ -7,7 +7,7 @@ without this frame and with a second, unlabelled navigation (seen in Chromium).
 
 import streamlit as st
 
-from ui import server, session, small_screens
+from ui import server, session, share_view, small_screens
 
 server.keep_keras_state_between_runs()
 
@@ -25,4 +25,5 @@ page = st.navigation([HOME, TRAIN, EVALUATE, DRAW])
 small_screens.fit_small_screens()
 session.follow_the_person()
 session.model_picker()  # the current model, which the page takes from session.picked_run()
+share_view.share_button()
 page.run()

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 from digits.compare import MAX_VALUES, MIN_VALUES, VARIED_SETTINGS
 from digits.models import LIMITS, MODEL_KINDS, default_hyperparameters
@@ -167,3 +168,20 @@ def lesson_query(settings: Mapping[str, Any], hidden: frozenset[str] = frozenset
     if hidden:
         query[HIDE] = ",".join(name for name in HIDEABLE if name in hidden)
     return query
+
+
+# A browser session's own parameters, which a link handed to others must not carry: its training job and
+# race (others could stop them) and the presenter view.
+PERSONAL_PARAMETERS = ("job", "race", "present")
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]", "::1")
+
+
+def share_link(page_address: str, query: Mapping[str, str]) -> str:
+    """The link to hand a room: the page's address with its set-up, less this session's own parameters."""
+    shared = {name: text for name, text in query.items() if name not in PERSONAL_PARAMETERS}
+    return page_address + ("?" + urlencode(shared, safe=",") if shared else "")
+
+
+def only_this_computer(address: str) -> bool:
+    """Whether ``address`` names this computer only (localhost), so that other devices cannot open it."""
+    return (urlsplit(address).hostname or "") in LOOPBACK_HOSTS

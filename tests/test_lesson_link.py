@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from digits.lesson_link import SETTINGS, lesson_query, read_lesson
+from digits.lesson_link import SETTINGS, lesson_query, only_this_computer, read_lesson, share_link
+from digits.qr_code import qr_png
 
 ONE_RUN_SCREEN = {"kind": "cnn", "epochs": 3, "batch_size": 256, "learning_rate": 0.01, "hidden_units": 64,
                   "dropout": 0.2, "augment": True, "not_a_digit": False, "seed": 7, "mode": "one",
@@ -56,3 +57,27 @@ def test_unknown_and_impossible_values_are_left_out_with_a_notice() -> None:
     assert "epochs='500'" in text and "a whole number from 1 to 30" in text
     assert "learning_rate='fast'" in text and "'colour'" in text and "everything" in text
     assert "batch_size takes 2 to 4 values" in text
+
+
+def test_a_shared_link_keeps_the_set_up_and_leaves_out_this_sessions_own_runs() -> None:
+    query = {"model": "default", "kind": "cnn", "hide": "epochs,dropout", "job": "abc", "race": "d,e",
+             "present": "1"}
+    assert share_link("http://192.168.1.20:8501/train", query) == \
+        "http://192.168.1.20:8501/train?model=default&kind=cnn&hide=epochs,dropout"
+    assert share_link("http://192.168.1.20:8501/draw", {"job": "abc"}) == "http://192.168.1.20:8501/draw"
+    assert only_this_computer("http://localhost:8501/draw")
+    assert only_this_computer("http://127.0.0.1:8501/")
+    assert not only_this_computer("http://192.168.1.20:8501/draw")
+
+
+def test_a_qr_code_decodes_to_its_link() -> None:
+    import io
+
+    import zxingcpp
+    from PIL import Image
+
+    link = "http://192.168.1.20:8501/train?model=default&kind=cnn&hide=epochs,dropout"
+    png = qr_png(link)
+    image = Image.open(io.BytesIO(png))
+    assert image.width >= 400  # sharp on a projector without scaling up
+    assert [result.text for result in zxingcpp.read_barcodes(image)] == [link]

@@ -1,0 +1,76 @@
+"""Lesson links and sharing in real Chromium: a link opens the Train page as it says, and the QR code the
+page shows decodes to the page's own link."""
+
+from __future__ import annotations
+
+import io
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from harness.browser import BROWSER_TESTS, assert_no_exception, open_page, screenshot, wait_for
+from test_browser import browser, page, server  # noqa: F401  (fixtures)
+
+pytestmark = BROWSER_TESTS
+playwright = pytest.importorskip("playwright.sync_api")
+zxingcpp = pytest.importorskip("zxingcpp")
+
+LESSON = ("kind=cnn&epochs=3&batch_size=256&learning_rate=0.01&dropout=0.2&augment=on&seed=7"
+          "&hide=learning_rate,dropout,seed")
+
+
+def widget_labels(page) -> list[str]:  # noqa: F811
+    return [label.strip() for label in page.locator("[data-testid=stWidgetLabel]").all_inner_texts()]
+
+
+def query(url: str) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(url).query)
+
+
+def test_a_lesson_link_sets_up_the_train_page(page, server: str) -> None:  # noqa: F811
+    open_page(page, f"{server}/train?{LESSON}")
+    assert page.get_by_role("radio", name=re.compile("^Convolutional network")).is_checked()
+    assert page.get_by_role("slider", name="Epochs").input_value() == "3"
+    assert page.get_by_role("slider", name="Batch size").get_attribute("aria-valuetext") == "256"
+    assert page.get_by_role("switch", name="Vary the training digits").is_checked()
+    labels = widget_labels(page)
+    assert {"Learning rate", "Dropout", "Random seed"}.isdisjoint(labels), labels
+    assert {"Epochs", "Batch size", "Hidden units"} <= set(labels), labels
+    # The address is a link to what is on screen: the link's settings, and a change made since.
+    wait_for(lambda: query(page.url).get("epochs") == ["3"], 10, "the settings in the address")
+    assert all(query(page.url)[name] == values for name, values in query(f"?{LESSON}").items())
+    slider = page.get_by_role("slider", name="Epochs")
+    slider.focus()
+    slider.press("ArrowRight")
+    wait_for(lambda: query(page.url).get("epochs") == ["4"], 10, "the address to follow the slider")
+    assert page.locator("[data-testid=stAlertContentWarning]").count() == 0
+    screenshot(page, "lesson-link")
+    assert_no_exception(page)
+
+
+def test_a_link_with_a_bad_value_opens_with_a_notice(page, server: str) -> None:  # noqa: F811
+    open_page(page, f"{server}/train?epochs=500&batch_size=64")
+    notice = page.locator("[data-testid=stAlertContentWarning]")
+    assert "epochs='500'" in notice.inner_text() and "1 to 30" in notice.inner_text()
+    assert page.get_by_role("slider", name="Batch size").get_attribute("aria-valuetext") == "64"
+    assert_no_exception(page)
+
+
+def test_the_qr_code_shown_decodes_to_the_pages_own_link(page, server: str) -> None:  # noqa: F811
+    from PIL import Image
+
+    open_page(page, f"{server}/train?{LESSON}")
+    wait_for(lambda: query(page.url).get("epochs") == ["3"], 10, "the settings in the address")
+    page.get_by_role("button", name="Share this set-up").click()
+    image = page.locator("[role=dialog] [data-testid=stImage] img")
+    image.wait_for()
+    page.wait_for_function("image => image.complete && image.naturalWidth > 0", arg=image.element_handle())
+    assert image.bounding_box()["width"] >= 400
+    screenshot(page, "share-dialog")
+    decoded = [result.text for result in zxingcpp.read_barcodes(Image.open(io.BytesIO(image.screenshot())))]
+    assert len(decoded) == 1, decoded
+    link, own = urlsplit(decoded[0]), urlsplit(page.url)
+    assert (link.scheme, link.netloc, link.path) == (own.scheme, own.netloc, "/train")
+    assert query(decoded[0]) == {name: values for name, values in query(page.url).items() if name != "job"}
+    assert page.locator("[role=dialog] [data-testid=stCode]").inner_text().strip() == decoded[0]
