@@ -8,7 +8,7 @@ from digits.charts import enlarge, probability_bars
 from digits.feedback import FeedbackError, load_drawings, right_count, save_drawing
 from digits.predict import Reading, read_digits
 from digits.preprocess import preprocess_canvas
-from ui import canvas, explain_view, not_a_digit, resources, session, teach_view
+from ui import canvas, explain_view, not_a_digit, presenter, resources, session, teach_view
 
 st.title("Draw a digit", anchor=False)
 st.caption(
@@ -23,6 +23,9 @@ if run is None:
     st.stop()
 model = resources.load_model_or_explain(run)
 if model is None:
+    st.stop()
+if presenter.wanted():  # the presenter view: this page for a projector
+    presenter.show(run)
     st.stop()
 st.caption(f"Reading with **{run.name}**. Choose another model in the sidebar.")
 

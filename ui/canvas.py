@@ -79,16 +79,17 @@ def _components() -> tuple[Callable[..., object], Callable[..., object]]:
     return st_canvas, tools
 
 
-def drawing_canvas(key: str) -> np.ndarray | None:
+def drawing_canvas(key: str, size: int = CANVAS_SIZE) -> np.ndarray | None:
     """A square canvas for one or more digits, white ink on black, with a Clear button under it. Returns
-    its RGBA pixels (CANVAS_SIZE x CANVAS_SIZE x 4, uint8), or None before the browser has sent anything."""
+    its RGBA pixels (size x size x 4, uint8), or None before the browser has sent anything. The pen keeps
+    its width relative to the canvas."""
     st_canvas, tools = _components()
     result = st_canvas(
-        stroke_width=PEN_WIDTH,
+        stroke_width=PEN_WIDTH * size / CANVAS_SIZE,
         stroke_color="#FFFFFF",
         background_color="#000000",
-        height=CANVAS_SIZE,
-        width=CANVAS_SIZE,
+        height=size,
+        width=size,
         drawing_mode="freedraw",
         return_image_data=True,
         key=key,
