@@ -17,9 +17,9 @@ ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 # README picture -> the test screenshot it is.
 SHOTS = {"draw.png": "draw-digit.png", "train.png": "train-running.png", "evaluate.png": "evaluate.png",
-         "inside.png": "inside-panel.png"}
-TESTS = ["tests/test_browser.py", "tests/test_inside_browser.py", "-k",
-         "draw_reads or train_live or evaluate_shows or watch_it_learn"]
+         "inside.png": "inside-panel.png", "phone.png": "touch-draw-iPhone-13.png"}
+TESTS = ["tests/test_browser.py", "tests/test_inside_browser.py", "tests/test_touch_browser.py", "-k",
+         "draw_reads or train_live or evaluate_shows or watch_it_learn or (finger and iPhone)"]
 
 
 def main() -> int:
