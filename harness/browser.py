@@ -70,15 +70,22 @@ def chromium_and_devices() -> Iterator[tuple[object, dict[str, dict]]]:
 
 
 @contextmanager
-def chromium_page(browser, height: int = 1700) -> Iterator[object]:
-    """A page of its own (a new browser session for the app), tall enough to show a whole page."""
-    context = browser.new_context(viewport={"width": 1400, "height": height})
+def new_page(browser, **context_options: object) -> Iterator[object]:
+    """A page in a browser context of its own (a new browser session for the app), made with these options."""
+    context = browser.new_context(**context_options)
     page = context.new_page()
     page.set_default_timeout(60_000)
     try:
         yield page
     finally:
         context.close()
+
+
+@contextmanager
+def chromium_page(browser, height: int = 1700) -> Iterator[object]:
+    """A page of its own, tall enough to show a whole page."""
+    with new_page(browser, viewport={"width": 1400, "height": height}) as page:
+        yield page
 
 
 def free_port() -> int:
@@ -354,13 +361,8 @@ def clear(page) -> None:
 def device_page(browser, preset: dict) -> Iterator[object]:
     """A page of its own in one of Playwright's device presets (see chromium_and_devices): its screen size,
     pixel ratio, user agent, touch screen and mobile viewport."""
-    context = browser.new_context(**{key: value for key, value in preset.items() if key != "default_browser_type"})
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    try:
+    with new_page(browser, **{key: value for key, value in preset.items() if key != "default_browser_type"}) as page:
         yield page
-    finally:
-        context.close()
 
 
 def touch_draw(page, strokes: list[list[tuple[float, float]]]) -> None:

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from harness.browser import BROWSER_TESTS, assert_no_exception, draw, open_page, screenshot, wait_for
+from harness.browser import BROWSER_TESTS, assert_no_exception, draw, new_page, open_page, screenshot, wait_for
 from test_browser import browser, server  # noqa: F401  (fixtures)
 
 pytestmark = BROWSER_TESTS
@@ -29,10 +29,7 @@ INK_HEIGHT_JS = """element => {
 def test_the_presenter_view_fills_a_projector(browser, server: str) -> None:  # noqa: F811
     from PIL import Image
 
-    context = browser.new_context(viewport={"width": 1920, "height": 1080})
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    try:
+    with new_page(browser, viewport={"width": 1920, "height": 1080}) as page:
         open_page(page, f"{server}/draw?present")
         canvas = page.locator("canvas.upper-canvas")
         canvas.wait_for()
@@ -59,5 +56,3 @@ def test_the_presenter_view_fills_a_projector(browser, server: str) -> None:  # 
               f"QR code {qr.bounding_box()['width']:.0f} px")
         screenshot(page, "presenter")
         assert_no_exception(page)
-    finally:
-        context.close()
