@@ -87,8 +87,9 @@ def test_a_run_started_on_a_phone_trains_live(browser_and_devices, server: str) 
         open_page(page, f"{server}/train")
         assert_fits_the_screen(page)
         page.get_by_role("button", name="Start training").tap()
-        wait_for(lambda: metric(page, "Epoch") != "", 60, "the Epoch figure")
-        wait_for(lambda: metric(page, "Loss") not in ("", "-"), 60, "a live loss")
+        # The run loads MNIST in a process of its own at lower priority: on a machine others keep busy, its
+        # first batch can come a minute or two after the press.
+        wait_for(lambda: metric(page, "Loss") not in ("", "-"), 180, "a live loss")
         first = page.locator("[data-testid=stProgress]").inner_text()
         wait_for(lambda: page.locator("[data-testid=stProgress]").inner_text() != first, 30, "the progress to move")
         page.locator("[data-testid=stMetric]").first.scroll_into_view_if_needed()
