@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from digits.compute import InvalidComputeDtype, environment_compute_dtype
 from digits.data import NUM_CLASSES, DataError, load_mnist
 from digits.engines import engine_from_environment
 from digits.jobs import Engine, EngineUnavailable, Job, Snapshot, Task
@@ -120,6 +121,7 @@ def command_train(args: argparse.Namespace, store: ModelStore) -> int:
         if value is not None
     }
     hp = default_hyperparameters(args.model, **overrides)
+    environment_compute_dtype()  # a mistyped DIGITS_COMPUTE_DTYPE is reported before anything starts
     name = args.name or store.unique_name(f"{hp.model}-{time.strftime('%Y%m%d-%H%M%S')}")
     if store.exists(name):
         raise UsageError(f"A run named {name!r} already exists; choose another --name or delete it first.")
@@ -150,6 +152,7 @@ def command_sweep(args: argparse.Namespace, store: ModelStore) -> int:
                                            "learning_rate": args.learning_rate, "seed": args.seed}.items()
              if value is not None}
     settings = race_hyperparameters(args.model, setting, values, **fixed)
+    environment_compute_dtype()
     prefix = args.name or f"sweep-{time.strftime('%Y%m%d-%H%M%S')}"
     names = [store.unique_name(run_name(prefix, setting, value)) for value in values]
     labels = [value_label(setting, value) for value in values]
@@ -587,7 +590,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         return COMMANDS[args.command](args, ModelStore())
-    except (UsageError, InvalidSetting, StoreError) as error:
+    except (UsageError, InvalidSetting, StoreError, InvalidComputeDtype) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except (DataError, EngineUnavailable) as error:

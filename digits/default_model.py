@@ -39,9 +39,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from digits.compute import ComputeDtype
 from digits.data import Mnist, normalise
 from digits.doodles import HELD_OUT_KINDS, TRAINING_KINDS, make_doodles
-from digits.models import Hyperparameters, default_hyperparameters
+from digits.models import Hyperparameters, default_hyperparameters, model_compute_dtype
 from digits.non_digits import (
     PEN_WIDTHS,
     DrawnSample,
@@ -276,16 +277,18 @@ def build_default(
     started = time.perf_counter()
     model = learn_not_a_digit(base_model, images, labels, hp.seed)
     seconds += time.perf_counter() - started
-    return ship_default(model, data, drawn, letters, real, base_record_of(hp, history, seconds, status, data),
+    return ship_default(model, data, drawn, letters, real, base_record_of(hp, history, seconds, status, data,
+                                                                              model_compute_dtype(model)),
                         training_drawings, destination, progress)
 
 
-def base_record_of(hp: Hyperparameters, history: dict, seconds: float, status: str, data: Mnist) -> RunRecord:
+def base_record_of(hp: Hyperparameters, history: dict, seconds: float, status: str, data: Mnist,
+                   compute_dtype: ComputeDtype) -> RunRecord:
     """The record of a freshly built default model before it is measured: its settings, curves and time."""
     from digits.store import new_run_record
 
     return new_run_record(name=DEFAULT_RUN, hp=hp, history=history, test={}, seconds=seconds, data=data,
-                          status=status)
+                          status=status, compute_dtype=compute_dtype)
 
 
 def ship_default(model: keras.Model, data: Mnist, drawn: list[DrawnDigit], letters: list[DrawnDigit],

@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from digits.compute import ComputeDtype, machine_compute_dtype
 from digits.data import IMAGE_SIZE, NUM_CLASSES
 
 if TYPE_CHECKING:
@@ -88,9 +89,12 @@ def default_hyperparameters(model: ModelKind = "mlp", **overrides: Any) -> Hyper
     return Hyperparameters(model=model, **{**defaults, **overrides})
 
 
-def build_model(hp: Hyperparameters, steps_per_epoch: int) -> keras.Model:
+def build_model(hp: Hyperparameters, steps_per_epoch: int, compute_dtype: ComputeDtype | None = None) -> keras.Model:
     """A compiled model for ``hp``: input (28, 28) floats in 0..1, output 10 probabilities (11 with
     ``hp.not_a_digit``: the last one "not a digit").
+
+    The CNN computes in ``compute_dtype`` (None: what this machine computes natively, digits.compute); the
+    others in float32.
 
     The MLP keeps the classic one's constant learning rate. The convolutional nets' rate falls along a cosine to zero
     over the whole run (``hp.learning_rate`` is where it starts): the last epoch fine-tunes with
@@ -113,10 +117,11 @@ def build_model(hp: Hyperparameters, steps_per_epoch: int) -> keras.Model:
         # CPU it nearly doubled the time per epoch and did not learn faster. "deep" stacks a second
         # convolution at 14x14, which sees larger shapes (loops, crossings).
         wide_convolutions = 2 if hp.model == "deep" else 1
-        # The CNN computes in bfloat16 (weights kept in float32, the output layer in float32): on this CPU's
-        # bfloat16 units an epoch took about half the time, for the same accuracy. XLA (jit_compile) made
-        # each epoch several times slower here, so it stays off.
-        compute = {"dtype": "mixed_bfloat16"} if hp.model == "cnn" else {}
+        # In bfloat16 the weights stay float32, and so does the output layer. On a CPU with bfloat16 units
+        # an epoch took about half the time, for the same accuracy; without them, about 4x float32's.
+        if hp.model == "cnn" and compute_dtype is None:
+            compute_dtype = machine_compute_dtype()
+        compute = {"dtype": "mixed_bfloat16"} if hp.model == "cnn" and compute_dtype == "bfloat16" else {}
         body = [
             layers.Reshape((IMAGE_SIZE, IMAGE_SIZE, 1), **compute),
             layers.Conv2D(32, 3, padding="same", activation="relu", **compute),
@@ -142,3 +147,8 @@ def build_model(hp: Hyperparameters, steps_per_epoch: int) -> keras.Model:
         metrics=["accuracy"],
     )
     return model
+
+
+def model_compute_dtype(model: keras.Model) -> ComputeDtype:
+    """What ``model`` computes in: bfloat16 if any layer does, else float32."""
+    return "bfloat16" if any(layer.dtype_policy.compute_dtype == "bfloat16" for layer in model.layers) else "float32"

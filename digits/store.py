@@ -62,6 +62,9 @@ class RunRecord:
     # How it tells a digit from something else (digits.predict.Decision.to_dict()) and figures on non-digits;
     # empty for runs saved before that existed.
     not_a_digit: dict[str, Any] = field(default_factory=dict)
+    # What the model computed in, "float32" or "bfloat16" (digits.compute); runs saved before it was
+    # recorded read as float32.
+    compute_dtype: str = "float32"
 
     @property
     def hp(self) -> Hyperparameters:
@@ -129,6 +132,7 @@ def new_run_record(
     seconds: float,
     data: Mnist,
     status: str,
+    compute_dtype: str,
     not_a_digit: dict[str, Any] | None = None,
 ) -> RunRecord:
     return RunRecord(
@@ -142,6 +146,7 @@ def new_run_record(
         status=status,
         versions=library_versions(),
         not_a_digit=not_a_digit or {},
+        compute_dtype=compute_dtype,
     )
 
 

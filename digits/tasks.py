@@ -16,7 +16,7 @@ import numpy as np
 
 from digits.data import Mnist
 from digits.jobs import JobStatus, Progress, Saving, Started, TaskMessage, TaskResult
-from digits.models import Hyperparameters
+from digits.models import Hyperparameters, model_compute_dtype
 
 if TYPE_CHECKING:
     import keras
@@ -100,6 +100,7 @@ class TrainTask:
         test = evaluate(outcome.model, data.x_test, data.y_test)
         record = new_run_record(name=self.name, hp=self.hp, history=metrics.history(), test=test.summary(),
                                 seconds=outcome.seconds, data=data, status=outcome.status,
+                                compute_dtype=model_compute_dtype(outcome.model),
                                 not_a_digit=calibrate_on_validation(outcome.model, data, self.hp.validation_split)
                                 .to_dict())
         return trained_result(outcome, record)

@@ -27,7 +27,7 @@ from digits.data import IMAGE_SIZE, Mnist, normalise
 from digits.default_model import split_by_writer
 from digits.evaluation import DrawnSet, evaluate, render_drawn_set, score_drawn
 from digits.feedback import NOT_A_DIGIT_ANSWER
-from digits.models import Hyperparameters
+from digits.models import Hyperparameters, model_compute_dtype
 from digits.preprocess import preprocess_canvas
 from digits.store import ModelStore, RunRecord, new_run_record
 from digits.training import Metrics, TrainingOutcome, fit_live
@@ -386,7 +386,8 @@ class TeachTask:
             return trained_result(outcome, None)
         test = evaluate(outcome.model, data.x_test, data.y_test)
         record = new_run_record(name=self.name, hp=self.hp, history=metrics.history(), test=test.summary(),
-                                seconds=time.perf_counter() - started, data=data, status=outcome.status)
+                                seconds=time.perf_counter() - started, data=data, status=outcome.status,
+                                compute_dtype=model_compute_dtype(outcome.model))
         # The decision on "not a digit" stays the source's: an 11th output is taught along; a threshold carries over.
         record = replace(record, drawn=self.source.drawn, not_a_digit=self.source.not_a_digit, taught={
             "from": self.source.name, "drawings": len(self.drawings), "taught_on": len(taught),

@@ -39,6 +39,23 @@ def test_train_json_prints_the_run_record(cli_env: Path, capsys: pytest.CaptureF
     record = json.loads(out)
     assert record["name"] == "json-run" and record["hyperparameters"]["epochs"] == 1
     assert 0.0 < record["test"]["accuracy"] <= 1.0 and record["test"]["count"] == 500
+    assert record["compute_dtype"] == "float32"  # the MLP's, whatever the machine
+
+
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+def test_the_cnn_trains_in_the_forced_type_and_records_it(dtype: str, cli_env: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("DIGITS_COMPUTE_DTYPE", dtype)
+    assert main(["train", "--model", "cnn", "--epochs", "1", "--name", f"cnn-{dtype}", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["compute_dtype"] == dtype
+
+
+def test_a_mistyped_compute_type_is_refused_before_training(cli_env: Path, monkeypatch: pytest.MonkeyPatch,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("DIGITS_COMPUTE_DTYPE", "fp16")
+    assert main(["train", "--model", "cnn", "--name", "never"]) == 2
+    assert "DIGITS_COMPUTE_DTYPE must be float32 or bfloat16" in capsys.readouterr().err
+    assert main(["list", "--json"]) == 0 and "never" not in capsys.readouterr().out
 
 
 def test_list_evaluate_predict_and_delete(trained_store: Path, cli_env: Path, tmp_path: Path,

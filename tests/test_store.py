@@ -18,7 +18,7 @@ def saved_run(store: ModelStore, sample: Mnist, name: str):
     hp = default_hyperparameters("mlp", epochs=1)
     model = build_model(hp, steps_per_epoch=1)
     record = new_run_record(name=name, hp=hp, history={"loss": [1.0]}, test={"accuracy": 0.5, "loss": 1.0},
-                            seconds=1.0, data=sample, status="finished")
+                            seconds=1.0, data=sample, status="finished", compute_dtype="float32")
     return model, store.save(model, record)
 
 
