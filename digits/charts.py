@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from digits.data import NUM_CLASSES
 from digits.training import Metrics
+
+NOT_A_DIGIT_LABEL = "not a digit"  # the name of a model's 11th output on the charts
 
 TRAIN_COLOUR = "#1f77b4"
 VALIDATION_COLOUR = "#ff7f0e"
@@ -130,6 +134,11 @@ def enlarge(image: np.ndarray, scale: int = 4) -> np.ndarray:
     return np.asarray(image).repeat(scale, axis=0).repeat(scale, axis=1)
 
 
+def mistake_tick_step(wrong: np.ndarray) -> int:
+    """A whole-number step for the mistakes' colour scale, about five ticks (mistakes come in whole ones)."""
+    return max(1, math.ceil(max(float(np.nanmax(wrong)), 1) / 5))
+
+
 def confusion_heatmap(confusion: np.ndarray, height: int = 520) -> go.Figure:
     """True digit (rows) against predicted digit (columns).
 
@@ -155,7 +164,8 @@ def confusion_heatmap(confusion: np.ndarray, height: int = 520) -> go.Figure:
     figure.add_heatmap(z=right, x=digits, y=digits, colorscale=[[0, "#d9d9d9"], [1, "#bdbdbd"]], showscale=False,
                        text=confusion, texttemplate="%{text}", hoverinfo="skip", xgap=2, ygap=2)
     figure.add_heatmap(z=wrong, x=digits, y=digits, colorscale="OrRd", zmin=0, zmax=max(float(np.nanmax(wrong)), 1),
-                       colorbar={"title": "mistakes"}, text=np.where(diagonal, "", confusion.astype(str)),
+                       colorbar={"title": "mistakes", "tickformat": "d", "dtick": mistake_tick_step(wrong)},
+                       text=np.where(diagonal, "", confusion.astype(str)),
                        texttemplate="%{text}", hoverinfo="skip", xgap=2, ygap=2)
     cells = [(true, predicted) for true in range(len(digits)) for predicted in range(len(digits))]
     figure.add_scatter(x=[digits[predicted] for _, predicted in cells], y=[digits[true] for true, _ in cells],
@@ -174,7 +184,8 @@ def per_class_bars(precision: np.ndarray, recall: np.ndarray, f1: np.ndarray, he
     for name, values in (("precision", precision), ("recall", recall), ("F1", f1)):
         figure.add_bar(x=digits, y=values, name=name)
     low = float(min(np.min(precision), np.min(recall), np.min(f1)))
-    figure.update_yaxes(range=[max(low - 0.02, 0), 1], tickformat=".0%")
+    # The bars differ by tenths of a percent: whole-percent ticks would read 100%, 100%, 99%, 99%...
+    figure.update_yaxes(range=[max(low - 0.02, 0), 1], tickformat=".1%")
     figure.update_xaxes(title_text="digit", type="category")
     figure.update_layout(barmode="group", height=height, margin={"l": 10, "r": 10, "t": 10, "b": 10})
     return figure
@@ -208,13 +219,15 @@ def confusion_difference(first: np.ndarray, second: np.ndarray, names: tuple[str
 
 
 def probability_bars(probabilities: Sequence[float], height: int = 260) -> go.Figure:
-    """The model's probability for each digit, the chosen one highlighted."""
+    """The model's probability for each digit (and, for a model with an 11th output, for "not a digit"), the
+    chosen one highlighted."""
     values = np.asarray(probabilities, dtype=float)
     colours = ["#e4572e" if digit == values.argmax() else "#9fb3c8" for digit in range(len(values))]
+    labels = [str(d) if d < NUM_CLASSES else NOT_A_DIGIT_LABEL for d in range(len(values))]
     figure = go.Figure(
-        go.Bar(x=[str(d) for d in range(len(values))], y=values, marker_color=colours,
+        go.Bar(x=labels, y=values, marker_color=colours,
                text=[f"{v:.0%}" if v >= 0.01 else "" for v in values], textposition="outside",
-               hovertemplate="digit %{x}: %{y:.1%}<extra></extra>")
+               hovertemplate="%{x}: %{y:.1%}<extra></extra>")
     )
     figure.update_yaxes(range=[0, 1.15], tickformat=".0%", title_text="probability")
     figure.update_xaxes(type="category", title_text="digit")

@@ -52,6 +52,25 @@ def test_heatmap_keeps_the_diagonal_off_the_mistakes_scale() -> None:
     assert "4 mistaken for 9" in cells.hovertext[at] and len(cells.x) == 100
 
 
+@pytest.mark.parametrize(("most", "step"), [(1, 1), (2, 1), (3, 1), (9, 2), (23, 5)])
+def test_the_mistakes_scale_counts_in_whole_mistakes(most: int, step: int) -> None:
+    confusion = np.diag([1000] * 10)
+    confusion[4, 9] = most
+    colour_bar = confusion_heatmap(confusion).data[1].colorbar
+    assert colour_bar.dtick == step and colour_bar.tickformat == "d"  # never 1.5 mistakes
+
+
+def test_the_eleventh_probability_is_named_not_a_digit() -> None:
+    labels = probability_bars(np.eye(11)[10]).data[0].x
+    assert list(labels[:10]) == [str(d) for d in range(10)] and labels[10] == "not a digit"
+    assert list(probability_bars(np.eye(10)[3]).data[0].x) == [str(d) for d in range(10)]
+
+
+def test_precision_and_recall_ticks_tell_tenths_of_a_percent_apart() -> None:
+    figure = per_class_bars(np.full(10, 0.995), np.full(10, 0.985), np.full(10, 0.99))
+    assert figure.layout.yaxis.tickformat == ".1%"
+
+
 def test_other_figures_build_from_plain_data() -> None:
     colours = probability_bars(np.eye(10)[7]).data[0].marker.color
     assert colours[7] != colours[0] and len(set(colours)) == 2
