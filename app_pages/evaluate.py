@@ -1,6 +1,9 @@
 """Evaluate: how good a saved model is on digits it never saw, and exactly where it goes wrong."""
 
+from collections.abc import Callable
+
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from digits.charts import confusion_difference, confusion_heatmap, per_class_bars
 from digits.store import StoredRun, StoreError
@@ -40,6 +43,21 @@ def evaluation_or_explain(run: StoredRun):
         return None
 
 
+def slow_section(waiting: str) -> tuple[DeltaGenerator, DeltaGenerator]:
+    """A place for a slower section, saying meanwhile what will come there; ``fill`` it once the rest is shown."""
+    place = st.container()
+    note = place.empty()
+    note.caption(waiting)
+    return place, note
+
+
+def fill(slot: tuple[DeltaGenerator, DeltaGenerator], section: Callable[[], None]) -> None:
+    place, note = slot
+    with place:
+        section()
+    note.empty()
+
+
 result = evaluation_or_explain(run)
 if result is None:
     st.stop()
@@ -51,9 +69,6 @@ loss_col.metric("Test loss", f"{result.loss:.4f}",
                 "right answers given with little confidence.")
 wrong_col.metric("Mistakes", f"{result.wrong:,} of {result.count:,} wrong")
 saved_runs.download_button(run, key="evaluate_download")
-
-pen_score.pen_score_section(run)
-not_a_digit.non_digits_section(run)
 
 st.subheader("Which digits it confuses")
 st.caption(
@@ -119,6 +134,11 @@ table_col.dataframe(
 bars_col.plotly_chart(per_class_bars(result.precision, result.recall, result.f1), key="evaluate_bars",
                       config={"displayModeBar": False})
 
+# The slower sections (seconds on a first visit: drawing 1,000 pen digits, letters and doodles on the canvas and
+# reading them) get their places now and fill in last, so the figures above never wait for them.
+pen_slot = slow_section("The score on digits drawn with a pen follows in a few seconds...")
+non_digits_slot = slow_section("How well it knows what is not a digit follows...")
+
 st.subheader("Compare with another model")
 others = [name for name in names if name != run.name]
 if not others:
@@ -149,4 +169,8 @@ else:
         st.plotly_chart(confusion_difference(result.confusion, other.confusion, (run.name, other_name)),
                         key="evaluate_difference", config={"displayModeBar": False})
 
-learned_view.what_it_has_learned(run, data)
+learned_slot = slow_section("What it has learned follows...")
+
+fill(pen_slot, lambda: pen_score.pen_score_section(run))
+fill(non_digits_slot, lambda: not_a_digit.non_digits_section(run))
+fill(learned_slot, lambda: learned_view.what_it_has_learned(run, data))

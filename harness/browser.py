@@ -268,6 +268,32 @@ LATENCY_PROBE_JS = f"""(() => {{
 }})();"""
 
 
+# When each of Evaluate's sections first shows, in ms of the page's clock (performance.now()), checked every
+# POLL_MS from the moment the page loads: window.__shown[name]. A section counts once its figure is drawn: the
+# accuracy metric, the confusion matrix's cells, at least 4 captions of the mistakes' gallery, the pen-drawn
+# score, the "not a digit" figures and what the model has learned.
+EVALUATE_SECTIONS_JS = f"""(() => {{
+  const metricShown = label => [...document.querySelectorAll('[data-testid=stMetricLabel]')]
+    .some(element => element.innerText.trim() === label);
+  const sections = {{
+    accuracy: () => metricShown('Test accuracy'),
+    matrix: () => document.querySelector('[data-testid=stPlotlyChart] .heatmaplayer .hm') !== null,
+    mistakes: () => [...document.querySelectorAll('[data-testid=stPlotlyChart] .annotation-text')]
+      .filter(element => element.textContent.includes('→')).length >= 4,
+    pen_score: () => metricShown('Drawn digits read right'),
+    not_a_digit: () => metricShown('Doodles rejected'),
+    learned: () => [...document.querySelectorAll('h3')]
+      .some(element => element.innerText.trim().startsWith('What it has learned')),
+  }};
+  window.__shown = {{}};
+  setInterval(() => {{
+    for (const [name, shown] of Object.entries(sections)) {{
+      if (!(name in window.__shown) && shown()) window.__shown[name] = performance.now();
+    }}
+  }}, {POLL_MS});
+}})();"""
+
+
 # --- Reading and driving the pages -------------------------------------------------------------------------
 
 def metric(page, label: str) -> str:

@@ -22,6 +22,7 @@ import pytest
 from conftest import DRAWN_1000, SHARED_DATA
 from harness.browser import (
     BROWSER_TESTS,
+    EVALUATE_SECTIONS_JS,
     assert_no_exception,
     clear,
     draw,
@@ -141,11 +142,18 @@ def test_a_run_is_deleted_by_its_trainer_after_a_confirmation(page, server: str)
 
 
 def test_evaluate_shows_heatmap_and_gallery(page, server: str) -> None:
-    open_page(page, f"{server}/evaluate")
+    page.add_init_script(EVALUATE_SECTIONS_JS)
+    page.goto(f"{server}/evaluate")  # not waiting for the page's run to end: its first sections show before
     page.wait_for_selector("[data-testid=stPlotlyChart] .heatmaplayer", timeout=120_000)
     page.locator("[data-testid=stImage] img:visible").first.wait_for()
     assert metric(page, "Test accuracy").endswith("%")
     wait_for(lambda: metric(page, "Drawn digits read right").endswith("%"), 120, "the pen-drawn digits' score")
+    wait_for(lambda: page.evaluate("'learned' in window.__shown"), 120, "what it has learned")
+    # The figures Evaluate is for come first; the slower sections fill in after them, in their order.
+    shown = page.evaluate("window.__shown")
+    assert shown["accuracy"] <= shown["matrix"] <= shown["pen_score"], shown
+    assert shown["mistakes"] <= shown["pen_score"] <= shown["not_a_digit"] <= shown["learned"], shown
+    wait_for_run_to_finish(page, 120)
     assert page.locator("[data-testid=stImage] img:visible").count() >= 1
     assert page.locator("[data-testid=stPlotlyChart] .heatmaplayer .hm").count() >= 1
     screenshot(page, "evaluate")

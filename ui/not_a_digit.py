@@ -22,8 +22,8 @@ from digits.non_digits import (
 )
 from digits.predict import Decision, Outcome, Reading, model_decision
 from digits.store import StoredRun
-from digits.unipen import DrawnDataError, drawn_digits_path, load_drawn_digits, load_drawn_letters
-from ui import resources
+from digits.unipen import DrawnDataError, load_drawn_letters
+from ui import pen_score, resources
 from ui.real_doodles import real_doodles_section
 
 LETTERS_DATA_ENV = "DIGITS_LETTERS_DATA"
@@ -83,12 +83,6 @@ def _doodle_sample() -> DrawnSample:
     return render_sample([d.strokes for d in doodles], [d.kind for d in doodles], SAMPLE_SEED)
 
 
-@st.cache_resource(show_spinner="Drawing pen-written digits on the canvas...")
-def _digit_sample(path: str) -> DrawnSample:
-    drawn = load_drawn_digits(path)
-    return render_sample([d.strokes for d in drawn], [d.label for d in drawn], SAMPLE_SEED)
-
-
 def _letters_path() -> str | None:
     path = os.environ.get(LETTERS_DATA_ENV)
     if path:
@@ -118,7 +112,7 @@ def non_digits_section(run: StoredRun) -> None:
     letters_path = _letters_path()
     try:
         letters = _letter_sample(letters_path) if letters_path else None
-        drawn_digits = _digit_sample(str(drawn_digits_path()))  # the shipped ones, unless DIGITS_DRAWN_DATA
+        pen = pen_score.pen_digits(run)  # the shipped ones, unless DIGITS_DRAWN_DATA; read once for both sections
     except (DrawnDataError, OSError) as error:
         st.warning(f"The drawings for these figures could not be read: {error}")
         return
@@ -126,8 +120,8 @@ def non_digits_section(run: StoredRun) -> None:
     columns = st.columns(4)
     columns[0].metric("MNIST test digits read right", f"{mnist_ok.mean():.2%}",
                       help="Counting a digit it takes for \"not a digit\" as a mistake.")
-    readings = {"doodles": read_sample(predictor, doodles, how)}
-    readings["digits"] = read_sample(predictor, drawn_digits, how)
+    drawn_digits = pen.sample
+    readings = {"doodles": read_sample(predictor, doodles, how), "digits": pen.readings}
     columns[1].metric("Pen-drawn digits wrongly rejected", f"{rejected(readings['digits']).mean():.1%}",
                       help=f"Of {len(drawn_digits.labels):,} digits drawn with a pen by other people.")
     if letters is not None:
