@@ -281,7 +281,7 @@ EVALUATE_SECTIONS_JS = f"""(() => {{
     mistakes: () => [...document.querySelectorAll('[data-testid=stPlotlyChart] .annotation-text')]
       .filter(element => element.textContent.includes('→')).length >= 4,
     pen_score: () => metricShown('Drawn digits read right'),
-    not_a_digit: () => metricShown('Doodles rejected'),
+    not_a_digit: () => metricShown('Pen-drawn digits wrongly rejected'),
     learned: () => [...document.querySelectorAll('h3')]
       .some(element => element.innerText.trim().startsWith('What it has learned')),
   }};
