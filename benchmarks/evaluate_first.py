@@ -8,7 +8,6 @@ least 4 mistakes within 5 s; the pen-drawn score, "not a digit" and what it has 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import tempfile
 from pathlib import Path
 
@@ -31,14 +30,14 @@ def main() -> None:
     args = parser.parse_args()
     print(f"{'visit':>5} " + " ".join(f"{name:>11}" for name in SECTIONS) + "  (s after the click)")
     with tempfile.TemporaryDirectory() as scratch, streamlit_server(app_env(Path(scratch))) as server, \
-            contextlib.contextmanager(chromium)() as browser:
+            chromium() as browser:
         for visit in range(1, args.visits + 1):
             with chromium_page(browser) as page:
                 page.add_init_script(EVALUATE_SECTIONS_JS)
                 open_page(page, server.url)
                 clicked_at = page.evaluate("window.__shown = {}, performance.now()")
                 page.locator("[data-testid=stSidebarNav] a", has_text="Evaluate").click()
-                wait_for(lambda: page.evaluate("Object.keys(window.__shown).length") == len(SECTIONS), 300,
+                wait_for(lambda: page.evaluate(f"{list(SECTIONS)}.every(name => name in window.__shown)"), 300,
                          "every section of Evaluate")
                 shown = page.evaluate("window.__shown")
                 print(f"{visit:>5} " + " ".join(f"{(shown[name] - clicked_at) / 1000:>11.1f}" for name in SECTIONS),

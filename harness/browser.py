@@ -271,10 +271,12 @@ LATENCY_PROBE_JS = f"""(() => {{
 # When each of Evaluate's sections first shows, in ms of the page's clock (performance.now()), checked every
 # POLL_MS from the moment the page loads: window.__shown[name]. A section counts once its figure is drawn: the
 # accuracy metric, the confusion matrix's cells, at least 4 captions of the mistakes' gallery, the pen-drawn
-# score, the "not a digit" figures and what the model has learned.
+# score, the "not a digit" figures and what the model has learned; and when two sections' headings show.
 EVALUATE_SECTIONS_JS = f"""(() => {{
   const metricShown = label => [...document.querySelectorAll('[data-testid=stMetricLabel]')]
     .some(element => element.innerText.trim() === label);
+  const headingShown = text => [...document.querySelectorAll('h3')]
+    .some(element => element.innerText.trim().startsWith(text));
   const sections = {{
     accuracy: () => metricShown('Test accuracy'),
     matrix: () => document.querySelector('[data-testid=stPlotlyChart] .heatmaplayer .hm') !== null,
@@ -282,8 +284,11 @@ EVALUATE_SECTIONS_JS = f"""(() => {{
       .filter(element => element.textContent.includes('→')).length >= 4,
     pen_score: () => metricShown('Drawn digits read right'),
     not_a_digit: () => metricShown('Pen-drawn digits wrongly rejected'),
-    learned: () => [...document.querySelectorAll('h3')]
-      .some(element => element.innerText.trim().startsWith('What it has learned')),
+    learned: () => headingShown('What it has learned'),
+    // The headings arrive in the order the page's script writes them; the charts under them are drawn later
+    // by plotly in the browser, so a cached page's plain metrics can show before the matrix is drawn.
+    matrix_heading: () => headingShown('Which digits it confuses'),
+    pen_heading: () => headingShown('Reading digits drawn with a pen'),
   }};
   window.__shown = {{}};
   setInterval(() => {{
