@@ -11,14 +11,11 @@ import pytest
 from harness.browser import (
     ARTIFACTS,
     BROWSER_TESTS,
-    app_env,
     assert_no_exception,
-    chromium,
     chromium_page,
     metric,
     open_page,
     screenshot,
-    streamlit_server,
     wait_for,
 )
 
@@ -28,15 +25,10 @@ playwright = pytest.importorskip("playwright.sync_api")
 STRIP = "figure[data-answer]"
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with streamlit_server(app_env(tmp_path_factory.mktemp("app"))) as running:
-        yield running.url
-
-
 @pytest.fixture
-def page(server: str) -> Iterator[object]:
-    with chromium() as browser, chromium_page(browser, height=2600) as page:
+def page(browser, server: str) -> Iterator[object]:
+    """conftest's page, taller: the panel's four parts on one screenshot."""
+    with chromium_page(browser, height=2600) as page:
         yield page
 
 
