@@ -16,7 +16,6 @@ from harness.browser import (
     screenshot,
     wait_for,
 )
-from test_browser import browser, page, server  # noqa: F401  (fixtures)
 
 pytestmark = BROWSER_TESTS
 playwright = pytest.importorskip("playwright.sync_api")
@@ -26,7 +25,7 @@ LESSON = ("kind=cnn&epochs=3&batch_size=256&learning_rate=0.01&dropout=0.2&augme
           "&hide=learning_rate,dropout,seed")
 
 
-def widget_labels(page) -> list[str]:  # noqa: F811
+def widget_labels(page) -> list[str]:
     return [label.strip() for label in page.locator("[data-testid=stWidgetLabel]").all_inner_texts()]
 
 
@@ -34,7 +33,7 @@ def query(url: str) -> dict[str, list[str]]:
     return parse_qs(urlsplit(url).query)
 
 
-def test_a_lesson_link_sets_up_the_train_page(page, server: str) -> None:  # noqa: F811
+def test_a_lesson_link_sets_up_the_train_page(page, server: str) -> None:
     open_page(page, f"{server}/train?{LESSON}")
     assert page.get_by_role("radio", name=re.compile("^Convolutional network")).is_checked()
     assert page.get_by_role("slider", name="Epochs").input_value() == "3"
@@ -51,7 +50,7 @@ def test_a_lesson_link_sets_up_the_train_page(page, server: str) -> None:  # noq
     assert_no_exception(page)
 
 
-def test_a_link_with_a_bad_value_opens_with_a_notice(page, server: str) -> None:  # noqa: F811
+def test_a_link_with_a_bad_value_opens_with_a_notice(page, server: str) -> None:
     open_page(page, f"{server}/train?epochs=500&batch_size=64")
     notice = page.locator("[data-testid=stAlertContentWarning]")
     assert "epochs='500'" in notice.inner_text() and "1 to 30" in notice.inner_text()
@@ -59,7 +58,7 @@ def test_a_link_with_a_bad_value_opens_with_a_notice(page, server: str) -> None:
     assert_no_exception(page)
 
 
-def test_the_qr_code_shown_decodes_to_the_pages_own_link(page, server: str) -> None:  # noqa: F811
+def test_the_qr_code_shown_decodes_to_the_pages_own_link(page, server: str) -> None:
     from PIL import Image
 
     open_page(page, f"{server}/train?{LESSON}")

@@ -9,7 +9,6 @@ from urllib.parse import urlsplit
 import pytest
 
 from harness.browser import BROWSER_TESTS, assert_no_exception, draw, new_page, open_page, screenshot, wait_for
-from test_browser import browser, server  # noqa: F401  (fixtures)
 
 pytestmark = BROWSER_TESTS
 playwright = pytest.importorskip("playwright.sync_api")
@@ -26,7 +25,7 @@ INK_HEIGHT_JS = """element => {
 }"""
 
 
-def test_the_presenter_view_fills_a_projector(browser, server: str) -> None:  # noqa: F811
+def test_the_presenter_view_fills_a_projector(browser, server: str) -> None:
     from PIL import Image
 
     with new_page(browser, viewport={"width": 1920, "height": 1080}) as page:
