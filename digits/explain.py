@@ -53,7 +53,12 @@ def make_saliency(model: keras.Model, steps: int = SALIENCY_STEPS) -> SaliencyFu
         path = tf.reshape(alphas[:, None, None, None] * images[None], (-1, IMAGE_SIZE, IMAGE_SIZE))
         with tf.GradientTape() as tape:
             tape.watch(path)
-            chosen = tf.gather(model(path, training=False), tf.tile(digits, [steps]), batch_dims=1)
+            # The digit's probability among the digits: what made it say 7 rather than another digit. A model
+            # with an 11th output also moves along the path from "not a digit" (a black image is none) to a
+            # digit, and that rise, shared by every ink pixel alike, swamped which strokes make the 7.
+            outputs = model(path, training=False)[:, :NUM_CLASSES]
+            among_digits = outputs / tf.reduce_sum(outputs, axis=1, keepdims=True)
+            chosen = tf.gather(among_digits, tf.tile(digits, [steps]), batch_dims=1)
         gradients = tf.reshape(tape.gradient(chosen, path), (steps, count, IMAGE_SIZE, IMAGE_SIZE))
         return tf.nn.relu(tf.reduce_mean(gradients, axis=0) * images)
 
@@ -108,14 +113,19 @@ def blank_top_ink(images: np.ndarray, scores: np.ndarray, share: float = DELETIO
 def deletion_drops(probabilities: ProbabilityFunction, images: np.ndarray, saliency: np.ndarray,
                    share: float = DELETION_SHARE, random_draws: int = 5, seed: int = 0) -> DeletionDrops:
     """The deletion test: how much blanking the ``share`` of ink ranked highest by ``saliency`` lowers the
-    probability of each image's answer, against random ink and the brightest ink."""
+    probability of each image's answer among the digits, against random ink and the brightest ink."""
     images = np.asarray(images)
-    before = probabilities(images)
-    answers = before[:, :NUM_CLASSES].argmax(axis=1)
+
+    def among_digits(batch: np.ndarray) -> np.ndarray:  # which digit, as the maps explain it (not "not a digit")
+        digits = probabilities(batch)[:, :NUM_CLASSES]
+        return digits / digits.sum(axis=1, keepdims=True)
+
+    before = among_digits(images)
+    answers = before.argmax(axis=1)
     rows = np.arange(len(images))
 
     def drop(scores: np.ndarray) -> float:
-        after = probabilities(blank_top_ink(images, scores, share))
+        after = among_digits(blank_top_ink(images, scores, share))
         return float((before[rows, answers] - after[rows, answers]).mean())
 
     rng = np.random.default_rng(seed)
