@@ -100,8 +100,15 @@ def test_streamlit_settings_keep_xsrf_protection_and_cap_uploads() -> None:
     assert 0 < config["server"]["maxUploadSize"] <= 50
 
 
+# The only modules that write HTML themselves, each from nothing a person typed: fixed style sheets (small screens,
+# the presenter view), a number read from a drawing and escaped (the presenter's answer), and test digits' labels
+# and answers, which are digits (the network's strip).
+HTML_WRITERS = {"small_screens.py", "presenter.py", "inside_view.py"}
+
+
 def test_pages_never_render_raw_html() -> None:
     for path in [PROJECT_ROOT / "streamlit_app.py", *sorted((PROJECT_ROOT / "app_pages").glob("*.py")),
                  *sorted((PROJECT_ROOT / "ui").glob("*.py"))]:
         text = path.read_text()
-        assert "unsafe_allow_html" not in text and "st.html(" not in text, path
+        assert "unsafe_allow_html" not in text, path
+        assert "st.html(" not in text or path.name in HTML_WRITERS, path
