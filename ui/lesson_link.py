@@ -21,6 +21,7 @@ CONTROL_KEYS = {
 MODE_LABELS = {"one": compare_view.ONE_RUN, "compare": compare_view.COMPARE}
 HIDDEN_KEY = "lesson_hidden"  # the controls the link hid, for this browser session
 WRITTEN_KEY = "lesson_written"  # the lesson parameters last written to the address
+OPENED_KEY = "lesson_opened"  # set once this browser session's link has been applied
 
 
 def _lesson_part() -> dict[str, str]:
@@ -31,8 +32,12 @@ def open_link(apply_kind_defaults: Callable[[], None]) -> None:
     """Call before the page's controls: set them up as a newly opened link says (the kind of network first,
     with its defaults, then the rest), and say what in the link was left out."""
     lesson_part = _lesson_part()
-    if not lesson_part or lesson_part == st.session_state.get(WRITTEN_KEY):
-        return  # no link opened since the page last wrote the address (a page switch drops the parameters)
+    if not lesson_part or OPENED_KEY in st.session_state:
+        # A link is opened once per browser session (opening another link loads the page anew): in Chromium
+        # a rerun can still carry the address as it was before the page last wrote it, and taking that for a
+        # new link set the controls back (a slider moved snapped back to the link's value).
+        return
+    st.session_state[OPENED_KEY] = True
     lesson = read_lesson(lesson_part)
     settings = dict(lesson.settings)
     if "kind" in settings:
