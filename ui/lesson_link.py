@@ -20,7 +20,6 @@ CONTROL_KEYS = {
 }
 MODE_LABELS = {"one": compare_view.ONE_RUN, "compare": compare_view.COMPARE}
 HIDDEN_KEY = "lesson_hidden"  # the controls the link hid, for this browser session
-WRITTEN_KEY = "lesson_written"  # the lesson parameters last written to the address
 OPENED_KEY = "lesson_opened"  # set once this browser session's link has been applied
 
 
@@ -68,4 +67,3 @@ def write_address() -> None:
     for name, text in wanted.items():
         if st.query_params.get(name) != text:
             st.query_params[name] = text
-    st.session_state[WRITTEN_KEY] = wanted
