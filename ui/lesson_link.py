@@ -20,7 +20,7 @@ CONTROL_KEYS = {
 }
 MODE_LABELS = {"one": compare_view.ONE_RUN, "compare": compare_view.COMPARE}
 HIDDEN_KEY = "lesson_hidden"  # the controls the link hid, for this browser session
-OPENED_KEY = "lesson_opened"  # set once this browser session's link has been applied
+OPENED_KEY = "lesson_opened"  # set by the Train page's first run in this browser session
 
 
 def _lesson_part() -> dict[str, str]:
@@ -30,13 +30,16 @@ def _lesson_part() -> dict[str, str]:
 def open_link(apply_kind_defaults: Callable[[], None]) -> None:
     """Call before the page's controls: set them up as a newly opened link says (the kind of network first,
     with its defaults, then the rest), and say what in the link was left out."""
-    lesson_part = _lesson_part()
-    if not lesson_part or OPENED_KEY in st.session_state:
-        # A link is opened once per browser session (opening another link loads the page anew): in Chromium
-        # a rerun can still carry the address as it was before the page last wrote it, and taking that for a
-        # new link set the controls back (a slider moved snapped back to the link's value).
+    # Only the Train page's first run in a browser session opens a link (opening another link loads the
+    # page anew). Every later run finds the address this page wrote itself, and in Chromium a rerun can
+    # even carry the address from before the page last wrote it: taken for a new link, either set the
+    # controls back (a slider moved snapped back, a new kind's defaults were undone).
+    if OPENED_KEY in st.session_state:
         return
     st.session_state[OPENED_KEY] = True
+    lesson_part = _lesson_part()
+    if not lesson_part:
+        return
     lesson = read_lesson(lesson_part)
     settings = dict(lesson.settings)
     if "kind" in settings:
