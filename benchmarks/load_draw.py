@@ -25,7 +25,8 @@ from harness.load import measure
 
 async def main_async(args: argparse.Namespace) -> None:
     drawn = load_drawn_digits()
-    with streamlit_server(app_env(Path(tempfile.mkdtemp(prefix="load-draw-")))) as server:
+    scratch = Path(tempfile.mkdtemp(prefix="load-draw-"))
+    with streamlit_server(app_env(scratch, os.environ.get("DIGITS_DATA_DIR"))) as server:
         report = await measure(server, drawn, args.sessions, args.seconds, args.train_jobs)
     print(f"{args.seconds:.0f} s per phase; one Chromium, one server, this {os.cpu_count()}-core machine")
     phases = {"1 session alone": report.alone, f"{args.sessions} sessions at once": report.crowd,

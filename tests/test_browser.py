@@ -1,6 +1,6 @@
 """The app in real Chromium against a real server: what only a browser shows.
 
-Training runs on full MNIST where DIGITS_DATA_DIR has it (CI), else on the committed sample.
+Training runs on the committed MNIST sample (harness.browser.app_env).
 Screenshots land in test-artifacts/ for a person to look at.
 """
 
@@ -30,6 +30,8 @@ from harness.browser import (
     metric,
     open_page,
     screenshot,
+    set_slider,
+    slider_value,
     wait_for,
     wait_for_run_to_finish,
 )
@@ -51,19 +53,6 @@ def go_via_sidebar(page, title: str, first_shown: str | None = None) -> None:
         wait_for_run_to_finish(page)
     else:
         page.wait_for_selector(first_shown, timeout=60_000)
-
-
-def set_slider(page, label: str, steps_from_lowest: int) -> None:
-    slider = page.get_by_role("slider", name=label)  # a visually hidden range input: focus it, as a keyboard user
-    slider.focus()
-    slider.press("Home")
-    for _ in range(steps_from_lowest):
-        slider.press("ArrowRight")
-    time.sleep(0.5)
-
-
-def slider_value(page, label: str) -> str:
-    return page.get_by_role("slider", name=label).input_value()
 
 
 def test_train_live_survives_navigation_and_stops(page, server: str) -> None:

@@ -1,6 +1,6 @@
 """Compare mode in real Chromium against a real server: three runs racing live on one chart, then the table.
 
-Trains on full MNIST where DIGITS_DATA_DIR has it (CI), else on the committed sample; screenshots land in
+Trains on the committed MNIST sample (harness.browser.app_env); screenshots land in
 test-artifacts/ (compare-live.png, compare-finished.png).
 """
 

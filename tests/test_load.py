@@ -27,7 +27,7 @@ SESSIONS = 10
 def test_ten_people_drawing_and_two_training_lose_nothing(tmp_path: Path, full_mnist_dir: Path) -> None:
     # Full MNIST, so the two CNN runs are still training when the third is asked for.
     drawn = load_drawn_digits(DRAWN_1000)
-    with streamlit_server({**app_env(tmp_path), "DIGITS_DATA_DIR": str(full_mnist_dir)}) as server:
+    with streamlit_server(app_env(tmp_path, full_mnist_dir)) as server:
         report = asyncio.run(measure(server, drawn, SESSIONS, seconds=20, train_jobs=2))
     phases = {"alone": report.alone, "crowd": report.crowd, "crowd again": report.crowd_again,
               "while training": report.training}
