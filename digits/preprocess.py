@@ -351,16 +351,17 @@ def _components(starts_row: np.ndarray, starts_col: np.ndarray, ends_col: np.nda
             a, b = root(run), root(other)
             if a != b:
                 parent[max(a, b)] = min(a, b)
-    parts: dict[int, _Part] = {}
-    rows, lefts, rights = starts_row.tolist(), starts_col.tolist(), ends_col.tolist()
-    for run in range(count):
-        part = parts.get(root(run))
-        piece = _Part(rows[run], rows[run] + 1, lefts[run], rights[run], [run])
-        if part is None:
-            parts[root(run)] = piece
-        else:
-            part.absorb(piece)
-    return list(parts.values())
+    # Each component's bounds and runs, with numpy: a component is numbered by its root, its smallest run.
+    roots = np.fromiter((root(run) for run in range(count)), dtype=np.int64, count=count)
+    order = np.argsort(roots, kind="stable")
+    firsts = np.flatnonzero(np.r_[True, np.diff(roots[order]) != 0])
+    tops = np.minimum.reduceat(starts_row[order], firsts).tolist()
+    bottoms = (np.maximum.reduceat(starts_row[order], firsts) + 1).tolist()
+    lefts = np.minimum.reduceat(starts_col[order], firsts).tolist()
+    rights = np.maximum.reduceat(ends_col[order], firsts).tolist()
+    runs = np.split(order, firsts[1:])
+    return [_Part(top, bottom, left, right, part_runs.tolist())
+            for top, bottom, left, right, part_runs in zip(tops, bottoms, lefts, rights, runs, strict=True)]
 
 
 def _overlap(a: _Part, b: _Part) -> int:
