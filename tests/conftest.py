@@ -52,7 +52,7 @@ def isolated_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return store
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def full_mnist_dir() -> Path:
     """The canonical MNIST files beside the project, when this machine has them."""
     directory = Path(os.environ.get("DIGITS_DATA_DIR") or SHARED_DATA / "mnist")

@@ -179,7 +179,7 @@ def test_draw_reads_real_drawings_clears_and_keeps_top_right_strokes(page, serve
     assert metric(page, "Prediction") == "–"
     drawn = load_drawn_digits(DRAWN_1000)
     rng = np.random.default_rng(1)
-    chosen = [drawn[i] for i in rng.choice(len(drawn), size=20, replace=False)]
+    chosen = [drawn[i] for i in rng.choice(len(drawn), size=12, replace=False)]
     right, latencies = 0, []
     for number, digit in enumerate(chosen):
         print(f"drawing {number}: a {digit.label} in {len(digit.strokes)} strokes")

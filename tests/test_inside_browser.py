@@ -5,17 +5,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from harness.browser import (
     ARTIFACTS,
     BROWSER_TESTS,
+    app_env,
     assert_no_exception,
     chromium_page,
     metric,
     open_page,
     screenshot,
+    streamlit_server,
     wait_for,
 )
 
@@ -23,6 +26,14 @@ pytestmark = BROWSER_TESTS
 playwright = pytest.importorskip("playwright.sync_api")
 
 STRIP = "figure[data-answer]"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, full_mnist_dir: Path) -> Iterator[str]:
+    """conftest's server, on full MNIST: an epoch of the committed sample is over in a second, before a page
+    could show a snapshot taken within it."""
+    with streamlit_server(app_env(tmp_path_factory.mktemp("app"), full_mnist_dir)) as running:
+        yield running.url
 
 
 @pytest.fixture
