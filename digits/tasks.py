@@ -10,6 +10,7 @@ import copy
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -28,10 +29,19 @@ if TYPE_CHECKING:
 
 def extra_training_examples(hp: Hyperparameters) -> tuple[np.ndarray, np.ndarray] | None:
     """What a run learns besides MNIST's training digits: doodles labelled "not a digit" when it learns what is
-    not a digit, else nothing."""
-    from digits.non_digits import not_a_digit_examples
+    not a digit, else nothing. They are drawn once per seed and kept (digits.example_cache), keyed by the code
+    that draws them, the real doodles they learn from and the imaging libraries' versions."""
+    if not hp.not_a_digit:
+        return None
+    import PIL
 
-    return not_a_digit_examples(hp.seed) if hp.not_a_digit else None
+    from digits import doodles, non_digits, preprocess, quickdraw, unipen
+    from digits.example_cache import examples_key, load_or_render
+
+    drawing_code = [Path(module.__file__) for module in (non_digits, doodles, preprocess, quickdraw, unipen)]
+    key = examples_key({"seed": hp.seed, "numpy": np.__version__, "pillow": PIL.__version__},
+                       [*drawing_code, quickdraw.quickdraw_path()])
+    return load_or_render("not-a-digit", key, lambda: non_digits.not_a_digit_examples(hp.seed))
 
 
 def train_reporting(

@@ -15,6 +15,7 @@ import pytest
 from PIL import Image
 
 from digits.data import IMAGE_SIZE, Mnist, load_npz
+from digits.example_cache import CACHE_DIR_ENV
 from digits.predict import NOT_A_DIGIT
 from digits.store import ModelStore, RunRecord
 from digits.unipen import drawn_digits_path
@@ -42,6 +43,16 @@ def sample_data_dir(tmp_path: Path) -> Path:
     directory.mkdir()
     shutil.copy(SAMPLE_NPZ, directory / "mnist.npz")
     return directory
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_example_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One cache of rendered examples for the whole session, never the user's: the runs that learn what is not a
+    digit (pages, library, browser; they inherit the environment) draw their doodles once between them."""
+    folder = tmp_path_factory.mktemp("example-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(CACHE_DIR_ENV, str(folder))
+        yield folder
 
 
 @pytest.fixture(autouse=True)
