@@ -64,6 +64,21 @@ def isolated_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture(scope="session")
+def trained_mlp(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The folder of a 3-epoch MLP trained on the sample through the app's own engine, once per session: tests that
+    need a trained run copy it into their store."""
+    from digits.engine_local import LocalJob
+    from digits.models import default_hyperparameters
+    from digits.tasks import TrainTask
+
+    store = ModelStore(tmp_path_factory.mktemp("trained"), builtin=None)
+    job = LocalJob(TrainTask(default_hyperparameters("mlp", epochs=3, batch_size=100), "mlp", load_sample),
+                   store).start()
+    assert job.wait(120) and job.snapshot().status == "finished", job.snapshot().error
+    return store.root / "mlp"
+
+
+@pytest.fixture(scope="session")
 def full_mnist_dir() -> Path:
     """The canonical MNIST files beside the project, when this machine has them."""
     directory = Path(os.environ.get("DIGITS_DATA_DIR") or SHARED_DATA / "mnist")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+import json
+import shutil
 import time
 from pathlib import Path
 
@@ -12,10 +14,9 @@ from streamlit.testing.v1 import AppTest
 
 from conftest import PROJECT_ROOT, load_sample
 from digits.data import Mnist
-from digits.engine_local import LocalJob
 from digits.jobs import Job
 from digits.models import default_hyperparameters
-from digits.store import ModelStore
+from digits.store import RECORD_FILE, ModelStore
 from digits.tasks import TrainTask
 
 APP = str(PROJECT_ROOT / "streamlit_app.py")
@@ -38,11 +39,13 @@ def app(page: str | None = None, current_model: str | None = None) -> AppTest:
     return at
 
 
-def train_run(sample: Mnist, name: str, **settings: object) -> str:
-    hp = default_hyperparameters("mlp", **{"epochs": 1, "batch_size": 100, **settings})
-    job = LocalJob(TrainTask(hp, name, load_sample), ModelStore()).start()
-    assert job.wait(120)
-    assert job.snapshot().status == "finished", job.snapshot().error
+def train_run(trained_mlp: Path, name: str) -> str:
+    """The session's trained MLP, saved in this test's store as ``name`` (each training is a process of its own
+    and seconds of TensorFlow starting up: the pages need a trained run, not a new one each)."""
+    folder = ModelStore().root / name
+    shutil.copytree(trained_mlp, folder)
+    record = folder / RECORD_FILE
+    record.write_text(json.dumps({**json.loads(record.read_text()), "name": name}))
     return name
 
 
@@ -63,8 +66,8 @@ def test_script_runs_leave_keras_state_alone() -> None:
     assert keras.layers.Dense(1).name != "dense"
 
 
-def test_home_explains_the_app_and_lists_saved_runs(sample: Mnist) -> None:
-    train_run(sample, "first-run")
+def test_home_explains_the_app_and_lists_saved_runs(trained_mlp: Path) -> None:
+    train_run(trained_mlp, "first-run")
     at = app()
     assert at.title[0].value == "digits"
     names = at.dataframe[0].value["Name"].tolist()
@@ -164,8 +167,8 @@ def start_from_the_page(at: AppTest, name: str) -> Job:
     return job
 
 
-def test_saved_runs_offer_a_download_and_ask_before_deleting(sample: Mnist) -> None:
-    train_run(sample, "run-a")
+def test_saved_runs_offer_a_download_and_ask_before_deleting(trained_mlp: Path) -> None:
+    train_run(trained_mlp, "run-a")
     at = app("app_pages/train.py")
     start_from_the_page(at, "run-b")
     assert at.dataframe[0].value["Name"].tolist()[:2] == ["run-b", "run-a"]
@@ -222,10 +225,10 @@ def test_evaluate_without_models_points_to_train(monkeypatch: pytest.MonkeyPatch
 
 
 def test_evaluate_shows_figures_and_a_chosen_cell_fills_the_gallery(
-    sample: Mnist, monkeypatch: pytest.MonkeyPatch
+    trained_mlp: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("DIGITS_DRAWN_DATA", raising=False)  # the pen-drawn digits shipped with the app
-    train_run(sample, "to-evaluate")
+    train_run(trained_mlp, "to-evaluate")
     at = app("app_pages/evaluate.py")
     at.selectbox(key="evaluate_run").set_value("to-evaluate").run()
     assert not at.exception
@@ -248,8 +251,8 @@ def test_evaluate_shows_figures_and_a_chosen_cell_fills_the_gallery(
     assert wrong >= count
 
 
-def test_evaluate_survives_a_damaged_model_file(sample: Mnist) -> None:
-    train_run(sample, "damaged")
+def test_evaluate_survives_a_damaged_model_file(trained_mlp: Path) -> None:
+    train_run(trained_mlp, "damaged")
     (ModelStore().root / "damaged" / "model.keras").write_bytes(b"not a model")
     at = app("app_pages/evaluate.py")
     at.selectbox(key="evaluate_run").set_value("damaged").run()
@@ -261,13 +264,13 @@ def canvas_returning(image: np.ndarray | None):
     return lambda key: image
 
 
-def test_draw_reads_a_crafted_canvas_and_says_so_when_empty(sample: Mnist, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_draw_reads_a_crafted_canvas_and_says_so_when_empty(trained_mlp: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from digits.unipen import render_strokes
 
     blank = np.zeros((280, 280, 4), dtype=np.uint8)
     blank[..., 3] = 255
     monkeypatch.setattr("ui.canvas.drawing_canvas", canvas_returning(blank))
-    at = app("app_pages/draw.py", current_model=train_run(sample, "reader", epochs=3))
+    at = app("app_pages/draw.py", current_model=train_run(trained_mlp, "reader"))
     assert {m.label: m.value for m in at.metric}["Prediction"] == "–"
     assert "Draw a digit" in at.info[0].value
 
@@ -288,14 +291,14 @@ def test_draw_reads_a_crafted_canvas_and_says_so_when_empty(sample: Mnist, monke
     assert gc.get_freeze_count() > 0
 
 
-def test_draw_feedback_is_saved(sample: Mnist, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_draw_feedback_is_saved(trained_mlp: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     from digits.feedback import load_drawings
     from digits.unipen import render_strokes
 
     monkeypatch.setenv("DIGITS_DRAWINGS_DIR", str(tmp_path / "drawings"))
     monkeypatch.setattr("ui.canvas.drawing_canvas",
                         canvas_returning(render_strokes([((500, 50), (500, 950))])))
-    at = app("app_pages/draw.py", current_model=train_run(sample, "reader"))
+    at = app("app_pages/draw.py", current_model=train_run(trained_mlp, "reader"))
     at.toggle(key="teach_keep_on_server").set_value(True).run()  # else drawings stay with the session
     at.text_input(key="draw_truth").set_value("1").run()
     at.button(key="draw_save").click().run()
@@ -306,11 +309,11 @@ def test_draw_feedback_is_saved(sample: Mnist, monkeypatch: pytest.MonkeyPatch, 
     assert "Right on your drawings" in at.caption[-1].value
 
 
-def test_missing_data_is_explained_on_the_pages(sample: Mnist, monkeypatch: pytest.MonkeyPatch,
+def test_missing_data_is_explained_on_the_pages(trained_mlp: Path, monkeypatch: pytest.MonkeyPatch,
                                                 tmp_path: Path) -> None:
     from ui.resources import _cached_mnist
 
-    train_run(sample, "needs-data")
+    train_run(trained_mlp, "needs-data")
     monkeypatch.setenv("DIGITS_DATA_DIR", str(tmp_path / "gone"))
     monkeypatch.setenv("https_proxy", "http://127.0.0.1:9")  # so Keras's download fails at once
     _cached_mnist.clear()
