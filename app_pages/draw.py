@@ -96,6 +96,8 @@ if reading is not None and rgba is not None:
                 st.rerun()
 
 teach_view.teach_section(run)
+if reading is None:
+    explain_view.warm_up(run)
 
 right, total = st.session_state.draw_session_right
 if total:

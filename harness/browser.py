@@ -215,14 +215,18 @@ def screenshot(page, name: str) -> Path:  # page: a Playwright page
     return path
 
 
-# What the Draw page shows, read in one round trip: locator calls take tens of ms each and would blur
+# What the Draw page shows, read in one round trip: the prediction, the last image (the heat map, drawn after
+# the answer) and the model's view of the (first) digit: locator calls take tens of ms each and would blur
 # the mouse-up-to-prediction timing.
 SHOWN_JS = """() => {
   const metric = [...document.querySelectorAll('[data-testid=stMetric]')]
     .find(element => element.innerText.startsWith('Prediction'));
   const images = document.querySelectorAll('[data-testid=stImage] img');
+  const view = [...document.querySelectorAll('[data-testid=stImageContainer]')]
+    .find(element => element.innerText.includes('What the model sees'));
   return [metric ? metric.querySelector('[data-testid=stMetricValue]').innerText.trim() : '',
-          images.length ? images[images.length - 1].getAttribute('src') : null];
+          images.length ? images[images.length - 1].getAttribute('src') : null,
+          view ? view.querySelector('img').getAttribute('src') : null];
 }"""
 
 # Waits for the page poll on a timer, every POLL_MS, not on animation frames, which a busy machine's Chromium
@@ -243,11 +247,15 @@ INK_PIXELS_JS = """canvas => {
 # True once Clear has taken the reading away, and the model's view of the drawing with it.
 CLEARED_JS = f"() => {{ const shown = ({SHOWN_JS})(); return shown[0] === '–' && shown[1] === null; }}"
 
-# Mouse-up to prediction shown, timed inside the page: from each mouse-up, every animation frame compares
-# what is shown with what was shown at the mouse-up, until a new reading appears. A harness driving many
-# pages at once then needs no polling round trips, which would load the machine and blur the figure.
+# Mouse-up to prediction shown, timed inside the page: from each mouse-up, every animation frame compares what
+# is shown with what was shown a frame before, until nothing has changed for SETTLE_MS with a reading shown. The
+# reading's time is its last change: the canvas sends after every stroke, so a reading of the unfinished drawing
+# may still arrive after the last mouse-up, and the person waits for the reading of all of it. The heat map's
+# time is the last change of the last image on the page (the heat map, drawn after the answer). A harness
+# driving many pages at once then needs no polling round trips, which would load the machine and blur the figure.
 # It also notes when the page last sent to the server and last heard from it before the reading showed,
 # which splits the time into the canvas's wait, the server's answer and the browser's drawing of it.
+SETTLE_MS = 1000
 LATENCY_PROBE_JS = f"""(() => {{
   const shown = {SHOWN_JS};
   const times = {{ sent: null, heard: null }};
@@ -263,19 +271,28 @@ LATENCY_PROBE_JS = f"""(() => {{
     }}
   }};
   let frame = null;
-  window.__reading = {{ latency: null }};
+  window.__reading = {{ settled: false }};
   window.addEventListener("mouseup", () => {{
-    const before = shown(), upAt = performance.now();
-    window.__reading = {{ latency: null }};
+    const upAt = performance.now();
+    const reading = {{ latency: null, heat_map: null, text: null, sent: null, heard: null, settled: false }};
+    window.__reading = reading;
+    let last = shown(), changedAt = upAt;
     cancelAnimationFrame(frame);
     const check = () => {{
-      const now = shown();
-      if ((now[0] !== before[0] || now[1] !== before[1]) && now[0] !== "" && now[0] !== "–") {{
-        window.__reading = {{ latency: performance.now() - upAt, text: now[0], sent: times.sent - upAt,
-                              heard: times.heard - upAt }};
-      }} else {{
-        frame = requestAnimationFrame(check);
+      const now = shown(), at = performance.now();
+      // A new reading: its text, or only the model's view, when the last stroke left the answer as it was.
+      if ((now[0] !== last[0] || now[2] !== last[2]) && now[0] !== "" && now[0] !== "–") {{
+        Object.assign(reading, {{ latency: at - upAt, text: now[0], sent: times.sent - upAt,
+                                 heard: times.heard - upAt }});
+        changedAt = at;
       }}
+      if (now[1] !== last[1] && now[1] !== null) {{
+        reading.heat_map = at - upAt;
+        changedAt = at;
+      }}
+      last = now;
+      if (reading.latency !== null && at - changedAt > {SETTLE_MS}) reading.settled = true;
+      else frame = requestAnimationFrame(check);
     }};
     frame = requestAnimationFrame(check);
   }}, true);
@@ -370,25 +387,21 @@ def draw(page, strokes: list[list[tuple[float, float]]]) -> None:
 
 def draw_and_read(page, strokes: list[list[tuple[float, float]]]) -> tuple[str, float | None]:
     """Replay strokes (canvas pixels) as mouse drags; return the reading of the whole drawing and the
-    seconds from the last mouse-up until it showed (None if the last stroke changed nothing shown).
+    seconds from the last mouse-up until it showed (None if it showed before the last mouse-up).
 
-    The canvas sends after every stroke, so earlier strokes may already show a reading of the unfinished
-    digit: wait until what is shown has settled."""
-    draw(page, strokes)
-    # Nothing can have changed yet: the canvas waits 200 ms after the last mouse-up before it sends.
-    released = time.monotonic()
+    The canvas sends after every stroke, so readings of the unfinished digit may show before and after the
+    last mouse-up: wait until what is shown has settled, and time its last change."""
     before = tuple(page.evaluate(SHOWN_JS))
-    shown, first_change, last_change = before, None, None
+    draw(page, strokes)
+    released = time.monotonic()
+    shown, last_change = before, None
     while time.monotonic() - released < 15:
         now = tuple(page.evaluate(SHOWN_JS))
-        if now != shown:
-            shown, last_change = now, time.monotonic()
-            first_change = first_change or last_change
-        settled = time.monotonic() - (last_change or released) > 1.0
-        if shown[0] not in ("", "–") and settled:
-            # The canvas sends once its strokes pause for 200 ms, so the first change after the last mouse-up
-            # is the reading of the whole drawing.
-            return shown[0], None if first_change is None else first_change - released
+        if now[0] != shown[0] or now[2] != shown[2]:
+            last_change = time.monotonic()
+        shown = now
+        if shown[0] not in ("", "–") and time.monotonic() - (last_change or released) > SETTLE_MS / 1000:
+            return shown[0], None if last_change is None else last_change - released
         time.sleep(0.005)
     screenshot(page, "draw-not-read")
     raise AssertionError(f"the drawing was not read within 15 s (showing {shown[0]!r})")

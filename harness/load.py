@@ -34,9 +34,11 @@ READ_TIMEOUT = 10.0
 @dataclass
 class Tally:
     latencies: list[float] = field(default_factory=list)
-    # of each reading, seconds from the mouse-up: the canvas sent it, the server's last message came
+    # of each reading, seconds from the mouse-up: the canvas sent it, the server's last message came, the
+    # heat map showed
     sent: list[float] = field(default_factory=list)
     heard: list[float] = field(default_factory=list)
+    heat_maps: list[float] = field(default_factory=list)
     read: int = 0
     errors: list[str] = field(default_factory=list)
     # CPU seconds the phase cost the server process, its training processes, and the clients (this
@@ -49,6 +51,7 @@ class Tally:
         self.latencies += other.latencies
         self.sent += other.sent
         self.heard += other.heard
+        self.heat_maps += other.heat_maps
         self.read += other.read
         self.errors += other.errors
 
@@ -59,17 +62,22 @@ class Tally:
         drawing = [shown - heard for heard, shown in zip(self.heard, self.latencies, strict=True)]
         return (f"{self.read:4d} drawings read, {len(self.errors)} errors, mouse-up to prediction "
                 f"{spread(self.latencies)}; of which canvas wait {spread(self.sent)}, server's answer "
-                f"{spread(answer)}, browser drawing it {spread(drawing)}; CPU s: server {self.server_cpu:.0f}, "
-                f"training {self.training_cpu:.0f}, clients {self.client_cpu:.0f}")
+                f"{spread(answer)}, browser drawing it {spread(drawing)}; heat map {spread(self.heat_maps)}; "
+                f"CPU s: server {self.server_cpu:.0f}, training {self.training_cpu:.0f}, "
+                f"clients {self.client_cpu:.0f}")
 
 
 def spread(seconds: list[float]) -> str:
+    if not seconds:
+        return "none"
     ordered = sorted(seconds)
     p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
     return f"median {statistics.median(ordered) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms"
 
 
-async def draw_once(page: Page, digit: DrawnDigit, rng: np.random.Generator, tally: Tally) -> None:
+async def draw_once(page: Page, digit: DrawnDigit, rng: np.random.Generator, tally: Tally) -> str | None:
+    """Replay one pen-drawn digit anywhere on the canvas; tally how long its reading took, and return it
+    (None if none came)."""
     box = await page.locator("canvas.upper-canvas").bounding_box()
     strokes = strokes_to_canvas_points(digit.strokes, random_box(rng))
     for stroke in strokes:
@@ -78,15 +86,19 @@ async def draw_once(page: Page, digit: DrawnDigit, rng: np.random.Generator, tal
         for x, y in stroke[1:]:
             await page.mouse.move(box["x"] + x, box["y"] + y)
         await page.mouse.up()
-    try:  # the first new reading after the last mouse-up, timed in the page (LATENCY_PROBE_JS)
-        latency = await page.wait_for_function("() => window.__reading.latency", polling=POLL_MS,
+    text = None
+    try:  # the reading of the whole drawing, timed in the page (LATENCY_PROBE_JS)
+        settled = await page.wait_for_function("() => window.__reading.settled", polling=POLL_MS,
                                                timeout=READ_TIMEOUT * 1000)
-        await latency.dispose()
+        await settled.dispose()
         reading = await page.evaluate("() => window.__reading")
         tally.latencies.append(reading["latency"] / 1000)
         tally.sent.append(reading["sent"] / 1000)
         tally.heard.append(reading["heard"] / 1000)
+        if reading["heat_map"] is not None:
+            tally.heat_maps.append(reading["heat_map"] / 1000)
         tally.read += 1
+        text = reading["text"]
     except PlaywrightTimeout:
         shown = await page.evaluate(SHOWN_JS)
         path = ARTIFACTS / f"load-not-read-{len(tally.errors)}-{id(page)}.png"
@@ -94,6 +106,7 @@ async def draw_once(page: Page, digit: DrawnDigit, rng: np.random.Generator, tal
         tally.errors.append(f"not read within {READ_TIMEOUT:.0f} s (showing {shown[0]!r}; see {path.name})")
     if await page.locator("[data-testid=stException]").count():
         tally.errors.append("exception shown")
+    return text
 
 
 async def clear(page: Page, tally: Tally) -> None:

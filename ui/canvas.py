@@ -10,6 +10,12 @@ streamlit-drawable-canvas 0.13.0 also keeps its toolbar invisible over the canva
 swallowed by the invisible toolbar, and on touch screens, with no hover, it always is. The toolbar
 lives in the component's shadow DOM, out of reach of page CSS, so the same script adds a rule inside
 it: the toolbar always shows, above the canvas, never over the drawing surface.
+
+The canvas also waits 200 ms after each stroke before it sends the drawing (a constant in its bundle, no
+option), most of the time between lifting the pen and seeing the answer. So when a stroke ends (pointer
+up after a pointer down on a canvas), the script presses the canvas's own "update" button, which sends
+the drawing at once and cancels the pending send. It waits one task first: the canvas adds the stroke
+in its own pointer-up handler and records it a microtask later.
 """
 
 from __future__ import annotations
@@ -23,8 +29,10 @@ import streamlit as st
 from digits.preprocess import CANVAS_SIZE, PEN_WIDTH
 
 TOOLBAR_SPACE = "2.9rem"
-# The canvas's own reset button, in its toolbar: it empties the canvas and sends the empty drawing at once.
+# The canvas's own toolbar buttons: reset empties the canvas and sends the empty drawing at once; update
+# sends the drawing at once.
 RESET_LABEL = "Reset canvas & history"
+SEND_LABEL = "Update the app with this drawing"
 
 _TOOLS_HTML = '<button type="button" class="digits-clear" title="Empty the canvas">Clear</button>'
 
@@ -55,16 +63,35 @@ export default function ({{ parentElement }}) {{
         style.dataset.digitsToolbar = "";
         style.textContent = css;
         root.appendChild(style);
+        root.addEventListener("pointerdown", strokeStarts, true);
       }}
     }}
   }};
+  let drawingIn = null, sendTimer = null;
+  const sendNow = () => {{
+    sendTimer = null;
+    drawingIn?.querySelector('button[aria-label="{SEND_LABEL}"]')?.click();
+    drawingIn = null;
+  }};
+  const strokeStarts = event => {{  // on the drawing surface, not the toolbar
+    if (event.target.tagName !== "CANVAS") return;
+    clearTimeout(sendTimer);
+    drawingIn = event.currentTarget;
+  }};
+  const strokeEnds = () => {{ if (drawingIn) sendTimer = setTimeout(sendNow, 0); }};
+  window.addEventListener("pointerup", strokeEnds, true);
+  window.addEventListener("pointercancel", strokeEnds, true);
   // The canvas fills its shadow root after mounting, which no observer of the page sees: check often.
   patch();
   const timer = setInterval(patch, 250);
   parentElement.querySelector("button.digits-clear").onclick = () => {{
     for (const root of canvasRoots()) root.querySelector('button[aria-label="{RESET_LABEL}"]')?.click();
   }};
-  return () => clearInterval(timer);
+  return () => {{
+    clearInterval(timer);
+    window.removeEventListener("pointerup", strokeEnds, true);
+    window.removeEventListener("pointercancel", strokeEnds, true);
+  }};
 }}
 """
 

@@ -38,6 +38,12 @@ def saliency_function(run: StoredRun) -> SaliencyFunction:
     return _cached_saliency(run.name, run.record.created, resources.model(run))
 
 
+def warm_up(run: StoredRun) -> None:
+    """Compile the run's saliency function now, while the person is still drawing: on a server just started
+    it takes about a second, which the first heat map would otherwise wait for."""
+    saliency_function(run)
+
+
 def heat_map(run: StoredRun, image: np.ndarray, digit: int) -> np.ndarray:
     """What pushed the model toward ``digit`` on this 28x28 image, drawn over it, enlarged for the page."""
     saliency = saliency_function(run)(image, np.array([digit]))[0]
