@@ -6,6 +6,7 @@ Exit codes: 0 ok, 1 failure, 2 bad usage or input. Bad input never prints a trac
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 import time
@@ -424,7 +425,7 @@ def command_explain(args: argparse.Namespace, store: ModelStore) -> int:
 def command_build_default(args: argparse.Namespace, store: ModelStore) -> int:
     from dataclasses import replace
 
-    from digits.default_model import RECIPE, build_default
+    from digits.default_model import RECIPE, build_default, ship_default
     from digits.quickdraw import load_doodles
     from digits.unipen import DrawnDataError, load_drawn_digits, load_drawn_letters
 
@@ -435,12 +436,14 @@ def command_build_default(args: argparse.Namespace, store: ModelStore) -> int:
     except DrawnDataError as error:
         raise UsageError(str(error)) from error
     base = (_load_run(store, args.base), store.record(args.base)) if args.base else None
-    if base is not None and base[0].output_shape[-1] != NUM_CLASSES:
-        raise UsageError(f"Run {args.base!r} already has a \"not a digit\" output: start from a run with 10 outputs, "
-                         "or leave out --base to train both stages.")
-    hp = replace(RECIPE, epochs=args.epochs) if args.epochs else RECIPE
-    record = build_default(load_mnist(), drawn, letters, real, hp, Path(args.output),
-                           progress=lambda text: print(text, file=sys.stderr, flush=True), base=base)
+    progress = functools.partial(print, file=sys.stderr, flush=True)
+    if base is not None and base[0].output_shape[-1] != NUM_CLASSES:  # trained already: measure it again
+        model, record = base
+        record = ship_default(model, load_mnist(), drawn, letters, real, record,
+                              record.drawn.get("training_drawings", 0), Path(args.output), progress)
+    else:
+        hp = replace(RECIPE, epochs=args.epochs) if args.epochs else RECIPE
+        record = build_default(load_mnist(), drawn, letters, real, hp, Path(args.output), progress, base)
     held_out = record.not_a_digit["held_out"]
     print(f"Saved the default model in {args.output}: MNIST test accuracy {record.test['accuracy']:.4f}; held out: "
           f"digits read right {held_out['digits_right']:.4f}, letters rejected {held_out['letters_rejected']:.4f}, "
@@ -566,7 +569,8 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--letters", required=True, help="UNIPEN letters file, e.g. unipen_letters_dev.json.gz")
     build.add_argument("--doodles", help="Quick, Draw! doodles file, e.g. quickdraw_dev.json.gz (default: "
                        "$DIGITS_QUICKDRAW_DATA, else the few hundred shipped in assets/quickdraw)")
-    build.add_argument("--base", help="a saved 10-output run to start from: only learn what is not a digit")
+    build.add_argument("--base", help="a saved 10-output run to start from: only learn what is not a digit; a run "
+                       "with the \"not a digit\" output: only calibrate and measure it again")
     build.add_argument("--epochs", type=int, help="override the recipe's epochs (for a quick trial)")
     build.add_argument("--output", default=str(BUILTIN_DEFAULT_DIR), help="folder to replace (default: %(default)s)")
     return parser

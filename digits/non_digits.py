@@ -24,6 +24,7 @@ from digits.predict import (
     Reading,
     calibrate_threshold,
     is_digit,
+    make_predictor,
     model_decision,
     outcome_of,
     to_predictions,
@@ -42,15 +43,15 @@ VARIED_STRETCH = 1.35  # ... and stretched wider or taller by up to this factor
 
 def calibrate_on_validation(model: keras.Model, data: Mnist, validation_split: float,
                             pass_share: float = 0.99) -> Decision:
-    """The decision for a freshly trained model: ``pass_share`` of its run's validation digits pass. With no
-    validation digits (a split of 0) nothing can be calibrated, and the model never says "not a digit"."""
-    from digits.evaluation import predict_probabilities
+    """The decision for a freshly trained model: ``pass_share`` of its run's validation digits pass, read as
+    drawings are (make_predictor). With no validation digits (a split of 0) nothing can be calibrated, and the
+    model never says "not a digit"."""
     from digits.training import split_validation
 
     x_validation = split_validation(data, validation_split)[2]
     if not len(x_validation):
         return model_decision(model)
-    return calibrate_threshold(predict_probabilities(model, x_validation), pass_share)
+    return calibrate_threshold(make_predictor(model)(x_validation), pass_share)
 
 
 def draw_anywhere(strokes: Strokes, rng: np.random.Generator, pen_width: float = PEN_WIDTH) -> list[np.ndarray]:

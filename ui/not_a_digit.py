@@ -107,7 +107,7 @@ def non_digits_section(run: StoredRun) -> None:
     st.subheader("Things that are not digits")
     how = decision(run)
     st.markdown(f"**How it decides:** {how.description}")
-    mnist_ok = right_counting_rejections(resources.evaluation(run).probabilities, resources.mnist().y_test, how)
+    mnist_ok = right_counting_rejections(resources.test_reading(run), resources.mnist().y_test, how)
     predictor = resources.predictor(run)
     letters_path = _letters_path()
     try:

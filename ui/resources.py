@@ -81,6 +81,11 @@ def _cached_evaluation(name: str, created: str) -> Evaluation:
     return evaluate(_cached_model(name, created), data.x_test, data.y_test)
 
 
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _cached_test_reading(name: str, created: str) -> np.ndarray:
+    return _cached_predictor(name, created)(_cached_mnist().x_test)
+
+
 def model(run: StoredRun) -> keras.Model:
     """The run's model; StoreError (with a message for the page) when its file is damaged."""
     assert run.record is not None
@@ -97,10 +102,17 @@ def evaluation(run: StoredRun) -> Evaluation:
     return _cached_evaluation(run.name, run.record.created)
 
 
+def test_reading(run: StoredRun) -> np.ndarray:
+    """MNIST's test digits read as the Draw page reads a drawing (in five looks): the probabilities behind
+    "not a digit" figures, whose decision was calibrated on digits read that way."""
+    assert run.record is not None
+    return _cached_test_reading(run.name, run.record.created)
+
+
 def forget_models() -> None:
     """After a run is deleted: drop the cached models and evaluations (all of them: Streamlit clears a cache
     whole)."""
-    for cached in (_cached_model, _cached_predictor, _cached_evaluation):
+    for cached in (_cached_model, _cached_predictor, _cached_evaluation, _cached_test_reading):
         cached.clear()
 
 
