@@ -1,7 +1,7 @@
 """Is the Draw page's heat map faithful, and how much time does it add? The deletion test on pen-drawn digits.
 
 Pen-drawn UNIPEN digits are rendered onto the canvas and prepared exactly as the Draw page does
-(``render_drawn_set``). For each drawing, blanking the 15% of its ink pixels that a saliency map ranks
+(``digits.drawn_sets``). For each drawing, blanking the 15% of its ink pixels that a saliency map ranks
 highest must lower the model's probability for its answer far more than blanking a random 15% of the
 ink, or the brightest 15%. Printed for the shipped default model and a freshly trained MLP, for each
 method tried: an "ink copy" (a map that merely copies the drawing: plausible to the eye, not faithful),
@@ -30,7 +30,7 @@ import numpy as np
 from digits.charts import enlarge, saliency_overlay
 from digits.data import load_mnist
 from digits.default_model import is_held_out_writer
-from digits.evaluation import render_drawn_set
+from digits.drawn_sets import render_sample
 from digits.explain import SALIENCY_STEPS, deletion_drops, make_saliency, ranked_digits
 from digits.models import default_hyperparameters
 from digits.predict import ProbabilityFunction, make_predictor
@@ -136,9 +136,11 @@ def main() -> None:
     tuning_writers = set(writers[::2])
     halves = {}
     for half, keep in (("tuning", True), ("held apart", False)):
-        drawn = render_drawn_set([digit for digit in unseen if (digit.writer in tuning_writers) == keep], seed=0)
-        halves[half] = drawn.images[drawn.single]
-        print(f"{half}: {len(halves[half])} drawings by {drawn.writers} writers the default model never saw")
+        chosen = [digit for digit in unseen if (digit.writer in tuning_writers) == keep]
+        drawn = render_sample([digit.strokes for digit in chosen], [digit.label for digit in chosen])
+        halves[half] = np.array([parts[0] for parts in drawn.parts if len(parts) == 1])  # read as one digit
+        print(f"{half}: {len(halves[half])} drawings by {len({d.writer for d in chosen})} writers the default "
+              "model never saw")
 
     default = ModelStore().load("default")
     mlp_hp = default_hyperparameters("mlp", epochs=args.mlp_epochs, batch_size=128)

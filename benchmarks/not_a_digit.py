@@ -28,16 +28,9 @@ import numpy as np
 
 from digits.data import load_mnist
 from digits.default_model import RECIPE, HeldOutSets, held_out_sets, split_by_writer, with_style_variant
+from digits.drawn_sets import read_right, read_sample, render_sample
 from digits.models import default_hyperparameters
-from digits.non_digits import (
-    calibrate_on_validation,
-    read_right,
-    read_sample,
-    rejected_by_label,
-    render_sample,
-    right_counting_rejections,
-    score_samples,
-)
+from digits.non_digits import calibrate_on_validation, rejected_by_label, right_counting_rejections, score_samples
 from digits.predict import Decision, make_predictor, model_decision, read_digits
 from digits.preprocess import preprocess_canvas
 from digits.quickdraw import load_doodles

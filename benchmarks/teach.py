@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from digits.data import load_mnist, normalise
-from digits.evaluation import render_drawn_set, score_drawn
+from digits.drawn_sets import render_sample, share_read_right
 from digits.people import PEOPLE, pick_per_digit, save_as_drawings, split_writers
-from digits.predict import make_predictor
+from digits.predict import Decision, make_predictor, model_decision
 from digits.store import DEFAULT_RUN, ModelStore
 from digits.teach import Drawings, accuracy, copy_model, model_from_bytes, read_drawings, teach_task
 from digits.unipen import load_drawn_digits
@@ -46,9 +46,10 @@ def naive_fine_tune(model, drawings: Drawings, data, seed: int):
     return tuned
 
 
-def print_row(name: str, method: str, probabilities, tests: Drawings, other_set, data, seconds: float | None) -> None:
+def print_row(name: str, method: str, probabilities, tests: Drawings, other_set, decision: Decision, data,
+              seconds: float | None) -> None:
     mine_right = accuracy(probabilities, tests.images, tests.labels)
-    others_right = score_drawn(probabilities(other_set.images), other_set).accuracy
+    others_right = share_read_right(probabilities, other_set, decision)
     mnist_right = accuracy(probabilities, data.x_test, data.y_test)
     time_text = "-" if seconds is None else f"{seconds:.1f}"
     print(f"{name:<13} {method:<8} {mine_right:7.3f} {others_right:7.3f} {mnist_right:7.4f} {time_text:>8}", flush=True)
@@ -66,11 +67,12 @@ def main() -> None:
     drawn = load_drawn_digits(args.drawn)
     replay_drawn = load_drawn_digits()  # $DIGITS_DRAWN_DATA: the task replays its non-held-out writers only
     mine, others = split_writers(drawn)
-    other_set = render_drawn_set(others, seed=args.seed)
+    other_set = render_sample([digit.strokes for digit in others], [digit.label for digit in others], seed=args.seed)
     store = ModelStore()
     model = store.load(DEFAULT_RUN)
+    decision = model_decision(model, store.record(DEFAULT_RUN).not_a_digit)  # the taught model keeps it
     print(f"people from {len({d.writer for d in mine})} writers; other people: {len(others)} drawings by "
-          f"{other_set.writers} writers; MNIST test {len(data.y_test):,}")
+          f"{len({d.writer for d in others})} writers; MNIST test {len(data.y_test):,}")
     header = f"{'person':<13} {'method':<8} {'person':>7} {'others':>7} {'MNIST':>7} {'seconds':>8}"
     print(header)
     for person in (p for p in PEOPLE if p.name in args.people.split(",")):
@@ -80,17 +82,17 @@ def main() -> None:
             save_as_drawings(Path(test_dir), [person.writes(digit) for digit in test], seed=args.seed + 1)
             drawings, tests = read_drawings(Path(teach_dir)), read_drawings(Path(test_dir))
 
-        print_row(person.name, "before", make_predictor(model), tests, other_set, data, None)
+        print_row(person.name, "before", make_predictor(model), tests, other_set, decision, data, None)
         started = time.perf_counter()
         naive = naive_fine_tune(model, drawings, data, args.seed)
         naive_seconds = time.perf_counter() - started
-        print_row(person.name, "naive", make_predictor(naive), tests, other_set, data, naive_seconds)
+        print_row(person.name, "naive", make_predictor(naive), tests, other_set, decision, data, naive_seconds)
         started = time.perf_counter()
         task = teach_task(store, DEFAULT_RUN, drawings, functools.partial(load_mnist), replay_drawn)
         result = task.run(lambda message: None, threading.Event())
         seconds = time.perf_counter() - started
-        print_row(person.name, "teach", make_predictor(model_from_bytes(result.model_file)), tests, other_set, data,
-                  seconds)
+        print_row(person.name, "teach", make_predictor(model_from_bytes(result.model_file)), tests, other_set,
+                  decision, data, seconds)
         print(f"{'':<13} teach took {seconds / naive_seconds:.1f}x the naive fine-tune's time; styles found: "
               f"{result.record.taught['styles'] or 'none'}")
 

@@ -43,15 +43,13 @@ import numpy as np
 from digits.compute import ComputeDtype
 from digits.data import Mnist, normalise
 from digits.doodles import HELD_OUT_KINDS, TRAINING_KINDS, make_doodles
+from digits.drawn_sets import DrawnSample, draw_anywhere, render_sample
 from digits.models import Hyperparameters, default_hyperparameters, model_compute_dtype
 from digits.non_digits import (
     PEN_WIDTHS,
-    DrawnSample,
     NonDigitScores,
     calibrate_on_validation,
-    draw_anywhere,
     not_a_digit_examples,
-    render_sample,
     right_counting_rejections,
     score_samples,
     training_images,
@@ -299,12 +297,11 @@ def ship_default(model: keras.Model, data: Mnist, drawn: list[DrawnDigit], lette
                  progress: Callable[[str], None] = print) -> RunRecord:
     """Calibrate a model that learned what is not a digit, measure it on everything held out, and replace
     ``destination`` with it and its record."""
-    from digits.evaluation import evaluate, render_drawn_set, score_drawn
+    from digits.evaluation import evaluate
 
     decision = calibrate_on_validation(model, data, record.hp.validation_split, DIGIT_PASS_SHARE)
     test = evaluate(model, data.x_test, data.y_test)
-    held_out_set = render_drawn_set(split_by_writer(drawn)[1], seed=0)
-    drawn_score = score_drawn(make_predictor(model)(held_out_set.images), held_out_set)
+    held_out_writers = {digit.writer for digit in split_by_writer(drawn)[1]}
     scores = score_held_out(model, decision, held_out_sets(drawn, letters, real))
     mnist_right = right_counting_rejections(make_predictor(model)(data.x_test), data.y_test, decision).mean()
     progress(f"MNIST test accuracy {test.accuracy:.4f} ({mnist_right:.4f} counting rejections); held out: "
@@ -312,8 +309,8 @@ def ship_default(model: keras.Model, data: Mnist, drawn: list[DrawnDigit], lette
              f"letters rejected {scores.letters_rejected:.4f}, doodles rejected {scores.doodles_rejected:.4f}, "
              f"real doodles rejected {scores.real_doodles_rejected:.4f}; {record.training_seconds:.0f} s.")
     record = replace(record, test=test.summary(),
-                     drawn={"held_out_accuracy": drawn_score.accuracy, "held_out_count": drawn_score.count,
-                            "held_out_writers": drawn_score.writers, "training_drawings": training_drawings},
+                     drawn={"held_out_accuracy": scores.digits_right, "held_out_count": scores.counts["digits"],
+                            "held_out_writers": len(held_out_writers), "training_drawings": training_drawings},
                      not_a_digit={**decision.to_dict(), "held_out": scores.to_dict(),
                                   "mnist_test_right": float(mnist_right),
                                   "held_out_kinds": list(HELD_OUT_KINDS),

@@ -1,10 +1,8 @@
 """Things that are not digits (pen-written letters, doodles), drawn on the canvas as people draw, to teach a model
 "not a digit" and to measure how often it says so, and how often it wrongly says so of real digits.
 
-Every drawing goes through the Draw page's own path: strokes rendered anywhere on the canvas at 35-85% of
-its size, then preprocess_canvas, which may cut a drawing into several parts. A drawing counts as
-*rejected* when the reading is not a digit or a number (a part is not a digit, or no ink was found); a
-digit counts as *read right* only when it is read as exactly that one digit.
+Every drawing goes through the Draw page's own path (digits/drawn_sets.py): strokes rendered anywhere on the
+canvas at 35-85% of its size, then preprocess_canvas, which may cut a drawing into several parts.
 """
 
 from __future__ import annotations
@@ -16,26 +14,23 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from digits.data import NUM_CLASSES, Mnist
+from digits.drawn_sets import DrawnSample, Strokes, draw_anywhere, read_right, read_sample, rejected
 from digits.predict import (
     NOT_A_DIGIT,
     Decision,
-    Outcome,
     ProbabilityFunction,
     Reading,
     calibrate_threshold,
     is_digit,
     make_predictor,
     model_decision,
-    outcome_of,
-    to_predictions,
 )
-from digits.preprocess import PEN_WIDTH, preprocess_canvas
-from digits.unipen import Stroke, fit_to_square, random_box, render_strokes
+from digits.preprocess import PEN_WIDTH
+from digits.unipen import Stroke, fit_to_square
 
 if TYPE_CHECKING:
     import keras
 
-Strokes = Sequence[Stroke]
 PEN_WIDTHS = (PEN_WIDTH * 0.6, PEN_WIDTH * 1.5)  # people draw at other sizes than the canvas's pen suits
 VARIED_TURN_DEGREES = 20.0  # varied_strokes: how far a drawing may be turned either way
 VARIED_STRETCH = 1.35  # ... and stretched wider or taller by up to this factor
@@ -52,11 +47,6 @@ def calibrate_on_validation(model: keras.Model, data: Mnist, validation_split: f
     if not len(x_validation):
         return model_decision(model)
     return calibrate_threshold(make_predictor(model)(x_validation), pass_share)
-
-
-def draw_anywhere(strokes: Strokes, rng: np.random.Generator, pen_width: float = PEN_WIDTH) -> list[np.ndarray]:
-    """The 28x28 parts the Draw page would read if a person drew ``strokes`` somewhere on the canvas."""
-    return preprocess_canvas(render_strokes(strokes, pen_width=pen_width, box=random_box(rng)))
 
 
 def varied_strokes(strokes: Strokes, rng: np.random.Generator) -> tuple[Stroke, ...]:
@@ -118,50 +108,10 @@ def not_a_digit_examples(seed: int, per_kind: int = RUN_DOODLES_PER_KIND, copies
     return images, np.full(len(images), NOT_A_DIGIT, np.uint8)
 
 
-@dataclass(frozen=True)
-class DrawnSample:
-    """Drawings as the Draw page reads them: the parts of each, and what each drawing was."""
-
-    labels: tuple[str, ...]  # a digit, a letter, or a kind of doodle
-    parts: tuple[tuple[np.ndarray, ...], ...]  # per drawing, its 28x28 parts left to right (none: no ink found)
-
-
-def render_sample(drawings: Sequence[Strokes], labels: Sequence[object], seed: int = 0) -> DrawnSample:
-    """Each drawing drawn once anywhere on the canvas with the canvas's pen (fixed seed: the same for every model)."""
-    rng = np.random.default_rng(seed)
-    return DrawnSample(tuple(str(label) for label in labels),
-                       tuple(tuple(draw_anywhere(strokes, rng)) for strokes in drawings))
-
-
-def read_sample(probabilities: ProbabilityFunction, sample: DrawnSample, decision: Decision) -> list[Reading | None]:
-    """Every drawing's reading, all parts in one batch (None: no ink found)."""
-    every_part = [part for parts in sample.parts for part in parts]
-    if not every_part:
-        return [None] * len(sample.parts)
-    predictions = to_predictions(probabilities(np.stack(every_part)), decision)
-    readings: list[Reading | None] = []
-    start = 0
-    for parts in sample.parts:
-        readings.append(Reading(tuple(predictions[start:start + len(parts)])) if parts else None)
-        start += len(parts)
-    return readings
-
-
 def right_counting_rejections(probabilities: np.ndarray, labels: np.ndarray, decision: Decision) -> np.ndarray:
     """Per image of one digit (e.g. MNIST's test set): read as its label *and* taken for a digit."""
     probabilities = np.asarray(probabilities)
     return (probabilities[:, :NUM_CLASSES].argmax(axis=1) == labels) & is_digit(probabilities, decision)
-
-
-def rejected(readings: Sequence[Reading | None]) -> np.ndarray:
-    """Per drawing: not read as a digit or a number."""
-    return np.array([outcome_of(reading) is not Outcome.DIGIT for reading in readings], dtype=bool)
-
-
-def read_right(readings: Sequence[Reading | None], labels: Sequence[str]) -> np.ndarray:
-    """Per drawing: read as exactly its label (a rejection or a wrong digit is wrong)."""
-    return np.array([reading is not None and reading.number == label for reading, label in zip(readings, labels,
-                                                                                                 strict=True)])
 
 
 @dataclass(frozen=True)

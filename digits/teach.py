@@ -25,9 +25,11 @@ from PIL import Image, UnidentifiedImageError
 
 from digits.data import IMAGE_SIZE, Mnist, normalise
 from digits.default_model import split_by_writer
-from digits.evaluation import DrawnSet, evaluate, render_drawn_set, score_drawn
+from digits.drawn_sets import DrawnSample, render_sample, share_read_right
+from digits.evaluation import evaluate
 from digits.feedback import NOT_A_DIGIT_ANSWER
 from digits.models import Hyperparameters, model_compute_dtype
+from digits.predict import Decision, model_decision
 from digits.preprocess import preprocess_canvas
 from digits.store import ModelStore, RunRecord, new_run_record
 from digits.training import Metrics, TrainingOutcome, fit_live
@@ -320,7 +322,8 @@ class Yardsticks:
     yours: Drawings  # the person's held-out drawings, or (when too few to hold any out) the taught ones
     held_out: bool
     mnist: tuple[np.ndarray, np.ndarray]
-    other_people: DrawnSet | None  # pen-drawn digits by writers teaching never replays
+    other_people: DrawnSample | None  # pen-drawn digits by writers teaching never replays
+    decision: Decision  # the source's "not a digit" decision, which the taught model keeps
 
     def measure(self, model: keras.Model, mnist: float | None = None) -> dict[str, float]:
         """The model's figures; ``mnist``: its MNIST test accuracy when already known."""
@@ -330,7 +333,7 @@ class Yardsticks:
         figures = {"yours": accuracy(probabilities, self.yours.images, self.yours.labels),
                    "mnist": accuracy(probabilities, *self.mnist) if mnist is None else mnist}
         if self.other_people is not None:
-            figures["other_people"] = score_drawn(probabilities(self.other_people.images), self.other_people).accuracy
+            figures["other_people"] = share_read_right(probabilities, self.other_people, self.decision)
         return figures
 
 
@@ -374,8 +377,10 @@ class TeachTask:
         replay_drawn, other_people = split_by_writer(list(self.drawn))
         if not learned_from_drawn(self.source):
             replay_drawn = []
-        yardsticks = Yardsticks(held_out or taught, held_out is not None, (data.x_test, data.y_test),
-                                render_drawn_set(other_people, seed=0) if other_people else None)
+        other_sample = render_sample([digit.strokes for digit in other_people],
+                                     [digit.label for digit in other_people]) if other_people else None
+        yardsticks = Yardsticks(held_out or taught, held_out is not None, (data.x_test, data.y_test), other_sample,
+                                model_decision(model, self.source.not_a_digit))
         lesson = prepare_lesson(model, taught, replay_digits(data, replay_drawn, self.settings.seed), self.settings)
         known = self.source.test.get("count") == len(data.y_test)  # tested on these very digits: no need again
         before = yardsticks.measure(model, self.source.test_accuracy if known else None)

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from digits.doodles import HELD_OUT_KINDS, KINDS, MAX_POINTS, TRAINING_KINDS, make_doodles
-from digits.non_digits import draw_anywhere, training_images
+from digits.drawn_sets import draw_anywhere
+from digits.non_digits import training_images
 from digits.preprocess import preprocess_canvas
 from digits.unipen import STROKE_SPACE, render_strokes
 

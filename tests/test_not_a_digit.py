@@ -11,15 +11,9 @@ from PIL import Image, ImageDraw
 
 from conftest import hand_built, save_hand_built
 from digits.cli import main
+from digits.drawn_sets import read_right, read_sample, rejected, render_sample
 from digits.feedback import NOT_A_DIGIT_ANSWER, FeedbackError, load_drawings, parse_answer, save_drawing
-from digits.non_digits import (
-    calibrate_on_validation,
-    read_right,
-    read_sample,
-    rejected,
-    render_sample,
-    score_samples,
-)
+from digits.non_digits import calibrate_on_validation, score_samples
 from digits.predict import (
     NOT_A_DIGIT,
     OUTPUT_THRESHOLD,

@@ -71,7 +71,8 @@ def test_real_doodles_are_taught_as_not_a_digit_and_only_in_one_piece() -> None:
 
 
 def test_kinds_that_fool_the_model_come_worst_first_with_their_drawings() -> None:
-    from digits.non_digits import DrawnSample, kinds_that_fool
+    from digits.drawn_sets import DrawnSample
+    from digits.non_digits import kinds_that_fool
     from digits.predict import Prediction, Reading
 
     digit, other = Prediction(1, 0.99, (0.0,) * 10), Prediction(1, 0.99, (0.0,) * 10, is_digit=False)

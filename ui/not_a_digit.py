@@ -12,14 +12,8 @@ import streamlit as st
 from digits.charts import enlarge
 from digits.default_model import is_held_out_writer
 from digits.doodles import HELD_OUT_KINDS, KINDS, make_doodles
-from digits.non_digits import (
-    DrawnSample,
-    read_right,
-    read_sample,
-    rejected,
-    render_sample,
-    right_counting_rejections,
-)
+from digits.drawn_sets import DrawnSample, read_right, read_sample, rejected, render_sample
+from digits.non_digits import right_counting_rejections
 from digits.predict import Decision, Outcome, Reading, model_decision
 from digits.store import StoredRun
 from digits.unipen import DrawnDataError, load_drawn_letters

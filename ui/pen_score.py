@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from digits.non_digits import DrawnSample, read_right, read_sample, render_sample
+from digits.drawn_sets import DrawnSample, read_right, read_sample, render_sample
 from digits.predict import Reading, model_decision
 from digits.store import StoredRun
 from digits.unipen import DrawnDataError, drawn_digits_path, load_drawn_digits

@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from digits.non_digits import DrawnSample, kinds_that_fool, read_sample, rejected, render_sample, shares_by_label
+from digits.drawn_sets import DrawnSample, read_sample, rejected, render_sample
+from digits.non_digits import kinds_that_fool, shares_by_label
 from digits.predict import Decision
 from digits.quickdraw import load_doodles, quickdraw_path, split_by_kind
 from digits.store import StoredRun
