@@ -105,7 +105,10 @@ def steady_projection(features: np.ndarray, previous: np.ndarray | None = None) 
     centred = centred - centred.mean(axis=0)
     if centred.shape[1] < 2:  # a single hidden unit: a line
         centred = np.pad(centred, ((0, 0), (0, 2 - centred.shape[1])))
-    points = centred @ main_directions(centred.T @ centred)
+    # einsum's own loop, not BLAS: after a product this size OpenBLAS's threads spin for a while, and in a
+    # training process on 2 cores they took about 0.45 s from training at every snapshot (a CNN's 3 epochs
+    # went from 16 s to 21.5 s).
+    points = centred @ main_directions(np.einsum("ij,ik->jk", centred, centred))
     spread = np.sqrt(np.mean(np.sum(points**2, axis=1)))
     points = points / spread if spread > 0 else points
     if previous is not None:

@@ -46,7 +46,7 @@ def test_race_varies_one_setting_and_keeps_the_rest() -> None:
     assert [hp.batch_size for hp in settings] == [32, 256]
     assert {hp.epochs for hp in settings} == {2} and {hp.model for hp in settings} == {"mlp"}
     kinds = race_hyperparameters("mlp", "model", ["mlp", "cnn"], epochs=1)
-    assert [(hp.model, hp.batch_size) for hp in kinds] == [("mlp", 32), ("cnn", 128)]  # each kind's defaults
+    assert [(hp.model, hp.batch_size) for hp in kinds] == [("mlp", 32), ("cnn", 256)]  # each kind's defaults
 
 
 @pytest.mark.parametrize("values", [[32], [1, 2, 3, 4, 5], [32, 32]])

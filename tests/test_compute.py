@@ -32,7 +32,7 @@ def test_cpu_flags_come_from_the_flags_lines_only() -> None:
 
 
 @pytest.mark.parametrize(("cpuinfo", "expected"), [
-    (WITHOUT_BFLOAT16, "float32"), (WITH_AVX512_BF16, "bfloat16"), (WITH_AMX, "bfloat16"), ("", "float32"),
+    (WITHOUT_BFLOAT16, "float32"), (WITH_AVX512_BF16, "float32"), (WITH_AMX, "bfloat16"), ("", "float32"),
 ])
 def test_bfloat16_only_on_cpus_that_compute_it(cpuinfo: str, expected: str) -> None:
     assert choose_compute_dtype(None, cpuinfo) == expected

@@ -5,7 +5,7 @@ from __future__ import annotations
 from digits.lesson_link import SETTINGS, lesson_query, only_this_computer, read_lesson, share_link
 from digits.qr_code import qr_png
 
-ONE_RUN_SCREEN = {"kind": "cnn", "epochs": 3, "batch_size": 256, "learning_rate": 0.01, "hidden_units": 64,
+ONE_RUN_SCREEN = {"kind": "cnn", "epochs": 5, "batch_size": 64, "learning_rate": 0.003, "hidden_units": 64,
                   "dropout": 0.2, "augment": True, "not_a_digit": False, "seed": 7, "mode": "one",
                   "vary": "batch_size", "race_kind": "mlp", "race_epochs": 2, "values": [32, 256]}
 
@@ -22,7 +22,7 @@ def test_a_link_reads_every_setting_and_the_controls_to_hide() -> None:
 
 def test_what_is_on_screen_goes_into_the_address_and_back() -> None:
     query = lesson_query(ONE_RUN_SCREEN, frozenset({"dropout", "epochs"}))
-    assert query == {"kind": "cnn", "epochs": "3", "batch_size": "256", "learning_rate": "0.01",
+    assert query == {"kind": "cnn", "epochs": "5", "batch_size": "64", "learning_rate": "0.003",
                      "hidden_units": "64", "dropout": "0.2", "augment": "on", "seed": "7", "hide": "epochs,dropout"}
     lesson = read_lesson(query)
     assert lesson.notices == ()

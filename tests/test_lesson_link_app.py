@@ -11,7 +11,7 @@ from conftest import PROJECT_ROOT
 
 APP = str(PROJECT_ROOT / "streamlit_app.py")
 TRAIN = "app_pages/train.py"
-LESSON = {"kind": "cnn", "epochs": "3", "batch_size": "256", "learning_rate": "0.01", "dropout": "0.2",
+LESSON = {"kind": "cnn", "epochs": "5", "batch_size": "64", "learning_rate": "0.003", "dropout": "0.2",
           "augment": "on", "seed": "7", "hide": "learning_rate,dropout,seed"}
 
 
@@ -37,9 +37,9 @@ def labels(at: AppTest) -> set[str]:
 def test_a_lesson_link_sets_up_the_train_page_and_hides_what_it_says() -> None:
     at = open_link(LESSON)
     assert at.radio(key="train_model").value == "cnn"
-    assert at.slider(key="train_epochs").value == 3
-    assert at.select_slider(key="train_batch_size").value == 256
-    assert at.session_state["train_learning_rate"] == 0.01
+    assert at.slider(key="train_epochs").value == 5
+    assert at.select_slider(key="train_batch_size").value == 64
+    assert at.session_state["train_learning_rate"] == 0.003
     assert at.session_state["train_dropout"] == 0.2
     assert at.session_state["train_seed"] == 7
     assert at.toggle(key="train_augment").value is True

@@ -21,7 +21,7 @@ pytestmark = BROWSER_TESTS
 playwright = pytest.importorskip("playwright.sync_api")
 zxingcpp = pytest.importorskip("zxingcpp")
 
-LESSON = ("kind=cnn&epochs=3&batch_size=256&learning_rate=0.01&dropout=0.2&augment=on&seed=7"
+LESSON = ("kind=cnn&epochs=5&batch_size=64&learning_rate=0.003&dropout=0.2&augment=on&seed=7"
           "&hide=learning_rate,dropout,seed")
 
 
@@ -36,14 +36,14 @@ def query(url: str) -> dict[str, list[str]]:
 def test_a_lesson_link_sets_up_the_train_page(page, server: str) -> None:
     open_page(page, f"{server}/train?{LESSON}")
     assert page.get_by_role("radio", name=re.compile("^Convolutional network")).is_checked()
-    assert page.get_by_role("slider", name="Epochs").input_value() == "3"
-    assert page.get_by_role("slider", name="Batch size").get_attribute("aria-valuetext") == "256"
+    assert page.get_by_role("slider", name="Epochs").input_value() == "5"
+    assert page.get_by_role("slider", name="Batch size").get_attribute("aria-valuetext") == "64"
     assert page.get_by_role("switch", name="Vary the training digits").is_checked()
     labels = widget_labels(page)
     assert {"Learning rate", "Dropout", "Random seed"}.isdisjoint(labels), labels
     assert {"Epochs", "Batch size", "Hidden units"} <= set(labels), labels
     # The address is a link to what is on screen (that it follows a change: tests/test_lesson_link_app.py).
-    wait_for(lambda: query(page.url).get("epochs") == ["3"], 10, "the settings in the address")
+    wait_for(lambda: query(page.url).get("epochs") == ["5"], 10, "the settings in the address")
     assert all(query(page.url)[name] == values for name, values in query(f"?{LESSON}").items())
     assert page.locator("[data-testid=stAlertContentWarning]").count() == 0
     screenshot(page, "lesson-link")
@@ -62,7 +62,7 @@ def test_the_qr_code_shown_decodes_to_the_pages_own_link(page, server: str) -> N
     from PIL import Image
 
     open_page(page, f"{server}/train?{LESSON}")
-    wait_for(lambda: query(page.url).get("epochs") == ["3"], 10, "the settings in the address")
+    wait_for(lambda: query(page.url).get("epochs") == ["5"], 10, "the settings in the address")
     page.get_by_role("button", name="Share this set-up").click()
     image = page.locator("[role=dialog] [data-testid=stImage] img")
     image.wait_for()
