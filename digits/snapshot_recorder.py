@@ -13,6 +13,7 @@ from typing import Any
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from digits.data import normalise
 from digits.learned import digit_patterns, family, first_layer_filters, first_layer_units
@@ -34,14 +35,18 @@ def _as_float32(tensor: Any) -> np.ndarray:
     return np.asarray(keras.ops.convert_to_numpy(keras.ops.cast(tensor, "float32")))
 
 
-def weight_histograms(model: keras.Model) -> dict[str, np.ndarray]:
-    """Each layer's weight matrix (kernel) as a histogram: (bins, 3) rows of left edge, right edge, count."""
+def weight_histograms(model: keras.Model) -> dict[str, np.ndarray] | None:
+    """Each layer's weight matrix (kernel) as a histogram: (bins, 3) rows of left edge, right edge, count; None
+    when a weight is not a finite number (the run diverged)."""
     histograms = {}
     for layer in model.layers:
         kernel = getattr(layer, "kernel", None)
         if kernel is None:
             continue
-        counts, edges = np.histogram(_as_float32(kernel), bins=HISTOGRAM_BINS)
+        weights = _as_float32(kernel)
+        if not np.isfinite(weights).all():
+            return None
+        counts, edges = np.histogram(weights, bins=HISTOGRAM_BINS)
         histograms[layer.name] = np.stack([edges[:-1], edges[1:], counts]).T.astype(np.float32)
     return histograms
 
@@ -65,7 +70,10 @@ class SnapshotRecorder(keras.callbacks.Callback):
         self._convolutional = family(model) == "cnn"
         if self._convolutional:
             looks_at.append(next(layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)).output)
-        self._look = keras.Model(model.inputs[0], looks_at)
+        look = keras.Model(model.inputs[0], looks_at)
+        # As a graph: a third of the time of an eager call (a small CNN: 18 ms against 40 on 1,020 digits), a
+        # saving that counts ten times in a CNN's 15 s of training.
+        self._look = tf.function(lambda images: look(images, training=False))
         self.send(ProbeChosen(self.probe))
         self.take()
 
@@ -82,10 +90,13 @@ class SnapshotRecorder(keras.callbacks.Callback):
 
     def take(self) -> None:
         """Look at the network now and send what it shows."""
-        outputs = self._look(self._inputs, training=False)
+        outputs = self._look(self._inputs)
         features, probabilities = _as_float32(outputs[0]), _as_float32(outputs[1])
-        if not (np.isfinite(features).all() and np.isfinite(probabilities).all()):
-            return  # it diverged (TerminateOnNaN ends the run): nothing left to see, and no map to draw
+        histograms = weight_histograms(self.model)
+        # A diverged run (TerminateOnNaN ends it) leaves nothing to see and no map to draw. Its weights tell:
+        # compiled, a layer's matrix product and ReLU may turn NaN into 0, so its answers can look finite.
+        if histograms is None or not (np.isfinite(features).all() and np.isfinite(probabilities).all()):
+            return
         answers = probabilities.argmax(axis=1).astype(np.uint8)
         confidence = probabilities.max(axis=1).astype(np.float16)
         points = steady_projection(features[len(self.probe.strip_labels):], self._previous_points)
@@ -108,6 +119,6 @@ class SnapshotRecorder(keras.callbacks.Callback):
             epoch=round(self._epoch + done_in_epoch / self.steps_per_epoch, 4),
             strip_answers=answers[:strip], strip_confidence=confidence[:strip],
             map_points=points.astype(np.float16), map_answers=answers[strip:],
-            histograms=weight_histograms(self.model),
+            histograms=histograms,
             **pictures,
         )))
