@@ -28,7 +28,7 @@ import numpy as np
 
 from digits.data import load_mnist
 from digits.default_model import RECIPE, HeldOutSets, held_out_sets, split_by_writer, with_style_variant
-from digits.drawn_sets import read_right, read_sample, render_sample
+from digits.drawn_sets import render_sample, share_read_right
 from digits.models import default_hyperparameters
 from digits.non_digits import calibrate_on_validation, rejected_by_label, right_counting_rejections, score_samples
 from digits.predict import Decision, make_predictor, model_decision, read_digits
@@ -47,7 +47,7 @@ def report(name: str, model, decision: Decision, sets: HeldOutSets, styled, data
     scores = score_samples(predict, decision, sets.digits, sets.letters, sets.doodles, sets.real_doodles)
     probabilities = predict(data.x_test)
     mnist = right_counting_rejections(probabilities, data.y_test, decision)
-    styles = read_right(read_sample(predict, styled, decision), styled.labels).mean()
+    styles = share_read_right(predict, styled, decision)
     print(f"{name:<48} {scores.real_doodles_rejected:>8.4f} {scores.doodles_rejected:>8.4f} "
           f"{scores.letters_rejected:>8.4f} {scores.digits_right:>8.4f} {mnist.mean():>8.4f} {styles:>8.4f}   "
           f"{decision.method} {decision.threshold:.4f}")

@@ -54,7 +54,7 @@ from digits.non_digits import (
     score_samples,
     training_images,
 )
-from digits.predict import NOT_A_DIGIT, Decision, make_predictor
+from digits.predict import NOT_A_DIGIT, Decision, ProbabilityFunction, make_predictor
 from digits.quickdraw import split_by_kind
 from digits.store import BUILTIN_DEFAULT_DIR, DEFAULT_RUN, ModelStore, RunRecord
 from digits.training import training_count
@@ -236,9 +236,8 @@ def held_out_sets(drawn: list[DrawnDigit], letters: list[DrawnDigit], real: list
     )
 
 
-def score_held_out(model: keras.Model, decision: Decision, sets: HeldOutSets) -> NonDigitScores:
-    return score_samples(make_predictor(model), decision, sets.digits, sets.letters, sets.doodles,
-                         sets.real_doodles)
+def score_held_out(probabilities: ProbabilityFunction, decision: Decision, sets: HeldOutSets) -> NonDigitScores:
+    return score_samples(probabilities, decision, sets.digits, sets.letters, sets.doodles, sets.real_doodles)
 
 
 def build_default(
@@ -302,8 +301,9 @@ def ship_default(model: keras.Model, data: Mnist, drawn: list[DrawnDigit], lette
     decision = calibrate_on_validation(model, data, record.hp.validation_split, DIGIT_PASS_SHARE)
     test = evaluate(model, data.x_test, data.y_test)
     held_out_writers = {digit.writer for digit in split_by_writer(drawn)[1]}
-    scores = score_held_out(model, decision, held_out_sets(drawn, letters, real))
-    mnist_right = right_counting_rejections(make_predictor(model)(data.x_test), data.y_test, decision).mean()
+    predict = make_predictor(model)  # compiled once, for every drawn set and MNIST's test digits
+    scores = score_held_out(predict, decision, held_out_sets(drawn, letters, real))
+    mnist_right = right_counting_rejections(predict(data.x_test), data.y_test, decision).mean()
     progress(f"MNIST test accuracy {test.accuracy:.4f} ({mnist_right:.4f} counting rejections); held out: "
              f"digits read right {scores.digits_right:.4f}, "
              f"letters rejected {scores.letters_rejected:.4f}, doodles rejected {scores.doodles_rejected:.4f}, "

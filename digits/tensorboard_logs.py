@@ -17,63 +17,59 @@ import os
 import socket
 import time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from PIL import Image
+from tensorboard.compat.proto import event_pb2, summary_pb2
+from tensorboard.plugins.histogram import metadata as histogram_metadata
+from tensorboard.plugins.image import metadata as image_metadata
+from tensorboard.plugins.scalar import metadata as scalar_metadata
+from tensorboard.summary.writer.record_writer import RecordWriter
+from tensorboard.util import tensor_util
 
 from digits.inside_charts import learned_pictures, map_picture, strip_picture
 from digits.snapshots import Recording
 from digits.training import Metrics
 
 LOGS_FOLDER = "logs"
+# Each value says which TensorBoard plugin shows it (as tf.summary's scalar, histogram and image do).
+SCALAR = scalar_metadata.create_summary_metadata("", "")
+HISTOGRAM = histogram_metadata.create_summary_metadata("", "")
+IMAGE = image_metadata.create_summary_metadata("", "")
 
 
 class EventFile:
     """One TensorBoard event file in ``folder``, written from the start; ``close`` when done."""
 
     def __init__(self, folder: Path) -> None:
-        from tensorboard.compat.proto import event_pb2
-        from tensorboard.summary.writer.record_writer import RecordWriter
-
         folder.mkdir(parents=True, exist_ok=True)
         # TensorBoard finds event files by "tfevents" in their name; the rest keeps two writers apart.
         name = f"events.out.tfevents.{time.time():.6f}.{socket.gethostname()}.{os.getpid()}.v2"
         self._records = RecordWriter(open(folder / name, "wb"))  # noqa: SIM115  # closed by close()
-        self._event = event_pb2.Event
-        self._write(self._event(wall_time=time.time(), file_version="brain.Event:2"))
+        self._write(event_pb2.Event(wall_time=time.time(), file_version="brain.Event:2"))
 
-    def _write(self, event: Any) -> None:
+    def _write(self, event: event_pb2.Event) -> None:
         self._records.write(event.SerializeToString())
 
-    def tensor(self, tag: str, step: int, value: np.ndarray, metadata: Any) -> None:
-        from tensorboard.compat.proto import summary_pb2
-        from tensorboard.util import tensor_util
-
+    def tensor(self, tag: str, step: int, value: np.ndarray, metadata: summary_pb2.SummaryMetadata) -> None:
         summary = summary_pb2.Summary(value=[summary_pb2.Summary.Value(
             tag=tag, tensor=tensor_util.make_tensor_proto(value), metadata=metadata)])
-        self._write(self._event(wall_time=time.time(), step=step, summary=summary))
+        self._write(event_pb2.Event(wall_time=time.time(), step=step, summary=summary))
 
     def scalar(self, tag: str, step: int, value: float) -> None:
-        from tensorboard.plugins.scalar import metadata
-
-        self.tensor(tag, step, np.float32(value), metadata.create_summary_metadata(tag, ""))
+        self.tensor(tag, step, np.float32(value), SCALAR)
 
     def histogram(self, tag: str, step: int, buckets: np.ndarray) -> None:
         """``buckets``: (bins, 3) rows of left edge, right edge, count, as TensorBoard stores its own."""
-        from tensorboard.plugins.histogram import metadata
-
-        self.tensor(tag, step, np.asarray(buckets, np.float64), metadata.create_summary_metadata(tag, ""))
+        self.tensor(tag, step, np.asarray(buckets, np.float64), HISTOGRAM)
 
     def image(self, tag: str, step: int, picture: np.ndarray) -> None:
         """An RGB (height, width, 3) uint8 picture, stored as a PNG."""
-        from tensorboard.plugins.image import metadata
-
         png = io.BytesIO()
         Image.fromarray(picture).save(png, format="PNG")
         height, width = picture.shape[:2]
         self.tensor(tag, step, np.array([str(width).encode(), str(height).encode(), png.getvalue()], dtype=object),
-                    metadata.create_summary_metadata(tag, ""))
+                    IMAGE)
 
     def close(self) -> None:
         self._records.close()
