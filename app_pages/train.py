@@ -5,6 +5,7 @@ import time
 import streamlit as st
 
 from digits.charts import training_curves
+from digits.checkpoints import carried_on_note
 from digits.compare import VARIED_SETTINGS
 from digits.data import load_mnist
 from digits.jobs import AlreadyTraining, Snapshot
@@ -189,6 +190,8 @@ def show_progress(snapshot: Snapshot) -> None:
     if not snapshot.done and eta is not None:
         text += f" · about {eta:,.0f} s left"
     st.progress(metrics.progress, text=text)
+    if note := carried_on_note(snapshot.carried_on):
+        st.caption(note)
     recent = metrics.recent_window
     loss = metrics.recent_mean(metrics.batch_loss)
     if metrics.val_accuracy:
@@ -220,7 +223,7 @@ def show_outcome(snapshot: Snapshot) -> None:
                            file_name=f"{snapshot.name}.keras", key="train_download")
     elif snapshot.record is not None:
         record = snapshot.record
-        st.success(
+        (st.warning if snapshot.status == "interrupted" else st.success)(
             f"**{snapshot.status_text}.** Saved as **{record.name}**: it read "
             f"{record.test['accuracy']:.2%} of the {record.test['count']:,} test digits right "
             f"({record.test['wrong']} wrong), after {record.training_seconds:.0f} s of training. "

@@ -11,6 +11,7 @@ import contextlib
 import multiprocessing
 import os
 import platform
+import signal
 import subprocess
 import sys
 import threading
@@ -96,7 +97,8 @@ class LocalJob(Job):
             process.wait()
             self.pid = None
         return TaskResult(JobStatus.FAILED, error=f"The training process ended unexpectedly (exit code "
-                                                  f"{process.returncode}); the server may be short of memory.")
+                                                  f"{process.returncode}); the server may be short of memory.",
+                          lost=True)
 
 
 def receive(connection: Connection) -> object:
@@ -119,10 +121,13 @@ def task_process() -> None:
     """The task's process (see LocalJob._execute): runs the task it is sent, its messages sent back.
 
     If the server goes, even killed, the connection breaks and this process ends at once: a run nobody
-    can see must not go on holding the CPU. A run it had not saved is lost, as the store promises: it
-    only ever shows complete runs.
+    can see must not go on holding the CPU. The server, started again, carries the run on from its last
+    finished epoch (digits.journal).
     """
     server = Connection(int(sys.argv[1]))
+    # Ctrl-C in the server's terminal reaches this process too: the server's going ends it (below), not the key,
+    # so a run never looks lost to a server that is still there and shutting down.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if hasattr(os, "nice"):
         os.nice(int(sys.argv[2]))
     task: Task = server.recv()

@@ -7,8 +7,9 @@ cluster needs no shared filesystem. The app ships this package to the cluster it
 so workers need only Ray, TensorFlow and the other requirements installed. The data are loaded here, where
 the app found them, and put in the object store once per engine; every run reads that copy.
 
-Ray queues runs past the cluster's free CPUs on its own. A worker or machine lost mid-run ends the run as
-"failed" with a plain message, and the next runs go on.
+Ray queues runs past the cluster's free CPUs on its own. A run whose worker or machine is lost carries on from
+its last finished epoch (digits.checkpoints) in a new actor on another machine, when the cluster has one with room
+for it; with none left it ends as "failed" with a plain message, and the next runs go on.
 """
 
 from __future__ import annotations
@@ -152,6 +153,15 @@ class RayJob(Job):
         if self._actor is not None:
             self._actor.stop.remote()
 
+    def _may_carry_on(self, lost: TaskResult) -> bool:
+        """Only on another machine with room for the run: the one it was lost with may still look alive."""
+        import ray
+
+        lost_node = self.snapshot(with_metrics=False).engine["node_id"]
+        return super()._may_carry_on(lost) and any(
+            node["Alive"] and node["NodeID"] != lost_node and node["Resources"].get("CPU", 0) >= self._ray.cpus_per_run
+            for node in ray.nodes())
+
     def _execute(self) -> TaskResult:
         import ray
         from ray.exceptions import ActorDiedError, ActorUnavailableError, NodeDiedError, WorkerCrashedError
@@ -174,8 +184,9 @@ class RayJob(Job):
                     actor.stop.remote()
             return self._follow(actor, actor.run.remote(self.task, data))
         except (ActorDiedError, ActorUnavailableError, NodeDiedError, WorkerCrashedError) as error:
-            return TaskResult(JobStatus.FAILED, error=f"{LOST_MACHINE.capitalize()} ({type(error).__name__}): the run "
-                                                      "could not finish. Saved runs are safe; start it again.")
+            return TaskResult(JobStatus.FAILED, error=f"{LOST_MACHINE.capitalize()} ({type(error).__name__}) and no "
+                                                      "other machine of the cluster could carry the run on. Saved runs "
+                                                      "are safe; start it again.", lost=True)
         except Exception as error:
             return failure(error)
         finally:

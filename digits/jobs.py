@@ -13,15 +13,19 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import sys
 import threading
 import time
 import traceback
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
+from digits.checkpoints import Checkpoint, EpochFinished, Resume
+from digits.journal import JOURNAL_DIR, RunJournal
 from digits.models import Hyperparameters
 from digits.snapshots import ProbeChosen, Recording, SnapshotTaken
 from digits.store import StoreError
@@ -47,6 +51,7 @@ class JobStatus(StrEnum):
     FAILED = "failed"
     CANCELLED = "cancelled"
     UNSAVED = "unsaved"
+    INTERRUPTED = "interrupted"
 
     @property
     def final(self) -> bool:
@@ -58,7 +63,7 @@ class JobStatus(StrEnum):
 
 
 FINAL_STATUSES = frozenset({JobStatus.FINISHED, JobStatus.STOPPED, JobStatus.DIVERGED, JobStatus.FAILED,
-                            JobStatus.CANCELLED, JobStatus.UNSAVED})
+                            JobStatus.CANCELLED, JobStatus.UNSAVED, JobStatus.INTERRUPTED})
 
 STATUS_TEXT = {
     JobStatus.WAITING: "Waiting for a free training slot",
@@ -75,9 +80,18 @@ STATUS_TEXT = {
     JobStatus.FAILED: "Training failed with an error",
     JobStatus.CANCELLED: "Cancelled before it started",
     JobStatus.UNSAVED: "Trained and tested, but the model could not be saved",
+    JobStatus.INTERRUPTED: (
+        "Interrupted: the server stopped while it trained, and it could not carry on because the MNIST data "
+        "changed since. Its finished epochs and its model as of the last one were kept, tested on the data as "
+        "they are now"
+    ),
 }
 
 LOST_MACHINE = "the machine training it was lost"
+SERVER_RESTARTED = "the server started again"
+# A run whose process or machine is lost carries on from its last finished epoch this many times at most (a
+# process that runs out of memory would be lost again and again).
+MAX_CARRY_ONS = 3
 
 
 # Messages from a running task to its job, in the order a task sends them.
@@ -100,7 +114,8 @@ class Saving:
     """Training ended; testing and packing the model."""
 
 
-TaskMessage = Started | Progress | Saving | ProbeChosen | SnapshotTaken  # the last two: see digits.snapshots
+# ProbeChosen and SnapshotTaken: see digits.snapshots; EpochFinished: digits.checkpoints.
+TaskMessage = Started | Progress | Saving | ProbeChosen | SnapshotTaken | EpochFinished
 
 
 @dataclass(frozen=True)
@@ -111,12 +126,14 @@ class StopRequest:
 @dataclass(frozen=True)
 class TaskResult:
     """What a task returns: its final status, the run record and model file when it produced a model
-    (not yet saved: the job saves it), or the error that ended it."""
+    (not yet saved: the job saves it), or the error that ended it; ``lost`` when its process or machine was lost,
+    so that it may carry on elsewhere."""
 
     status: JobStatus
     record: RunRecord | None = None
     model_file: bytes | None = None
     error: str | None = None
+    lost: bool = False
 
 
 def failure(error: BaseException) -> TaskResult:
@@ -124,12 +141,14 @@ def failure(error: BaseException) -> TaskResult:
 
 
 class Task(Protocol):
-    """Work an engine can run: a picklable frozen dataclass, with the settings a page shows while it runs and
-    ``load_data``, which it calls for its data (an engine may swap in data it has already shipped)."""
+    """Work an engine can run: a picklable frozen dataclass, with the settings a page shows while it runs,
+    ``load_data``, which it calls for its data (an engine may swap in data it has already shipped), and
+    ``resume``, the checkpoint to carry on from (digits.checkpoints), which it sends after each finished epoch."""
 
     name: str
     hp: Hyperparameters
     load_data: Callable[[], Any]
+    resume: Resume | None
 
     def run(self, report: Callable[[TaskMessage], None], stop_event: threading.Event) -> TaskResult: ...
 
@@ -147,6 +166,7 @@ class Snapshot:
     record: RunRecord | None
     created: float
     engine: dict[str, Any]
+    carried_on: tuple[dict[str, Any], ...] = ()  # each time it carried on from a checkpoint: when, from, why
 
     @property
     def done(self) -> bool:
@@ -165,6 +185,10 @@ class Job:
     ``slots`` (a semaphore shared by the engine's jobs) caps how many run at once; a job waiting for one
     can be cancelled. ``stop()`` ends training after the current batch, and the model trained so far is
     still tested and saved. A model that cannot be saved stays in ``model_file`` for a download.
+
+    After each finished epoch the job keeps a checkpoint, in its journal too when it has one (digits.journal).
+    When the task's process or machine is lost the run carries on from it, on another machine when it was lost
+    with its machine; a server started again carries on the runs its journal holds (JobRegistry).
     """
 
     def __init__(self, task: Task, store: ModelStore | None = None, slots: threading.Semaphore | None = None,
@@ -183,7 +207,11 @@ class Job:
         self._record: RunRecord | None = None
         self._recording = Recording()  # snapshots of the network as it learns, saved with the run
         self._created = time.time()
-        self._engine: dict[str, Any] = {"name": "local", "address": None, "node_id": None}
+        self._engine: dict[str, Any] = {"name": "local", "address": None, "node_id": None, "nodes": []}
+        self._fresh_task = task  # as first given: carrying on gives it a resume
+        self._checkpoint: Checkpoint | None = None
+        self._journal: RunJournal | None = None
+        self._carried_on: list[dict[str, Any]] = []
         self.model_file: bytes | None = None  # of a model that could not be saved, or when there is no store
         self._thread = threading.Thread(target=self._run, name=f"job-{self.job_id}", daemon=True)
 
@@ -194,6 +222,24 @@ class Job:
             self._status = self.status_with_a_slot
         self._thread.start()
         return self
+
+    def keep_journal(self, journal: RunJournal) -> None:
+        """Write checkpoints to ``journal``, and close it once the run has ended (call before start)."""
+        self._journal = journal
+
+    def carry_on(self, checkpoint: Checkpoint | None, why: str, created: float | None = None) -> None:
+        """Run the task again from ``checkpoint`` (None: from the start), its figures and snapshots as they were
+        then; the record will say when and why. ``created``: when the run first started, for a run found in a
+        journal (call before start, or from the job's own thread between two tries)."""
+        task = dataclasses.replace(self._fresh_task, resume=Resume(checkpoint)) if checkpoint else self._fresh_task
+        with self._lock:
+            self.task = task
+            self._checkpoint = checkpoint
+            self._metrics = copy.deepcopy(checkpoint.metrics) if checkpoint else None
+            self._recording = checkpoint.recording.copy() if checkpoint else Recording()
+            self._created = created if created is not None else self._created
+            self._carried_on.append({"at": datetime.now(UTC).isoformat(timespec="seconds"),
+                                     "from_epoch": checkpoint.state.epoch if checkpoint else 0, "why": why})
 
     def stop(self) -> None:
         """Stop after the current batch (or cancel, if still waiting for a slot)."""
@@ -220,7 +266,8 @@ class Job:
                 error=self._error,
                 record=self._record,
                 created=self._created,
-                engine=dict(self._engine),
+                engine=copy.deepcopy(self._engine),
+                carried_on=tuple(self._carried_on),
             )
 
     def recording(self) -> Recording:
@@ -246,8 +293,16 @@ class Job:
             self._status = JobStatus.STOPPING if self._stop_event.is_set() and not status.final else status
 
     def _set_engine(self, **engine: Any) -> None:
+        """Note where the run is; each machine it runs on joins ``nodes``, in order."""
         with self._lock:
             self._engine.update(engine)
+            nodes = self._engine["nodes"]
+            if engine.get("node_id") and (not nodes or nodes[-1] != engine["node_id"]):
+                nodes.append(engine["node_id"])
+
+    def _may_carry_on(self, lost: TaskResult) -> bool:
+        """Whether a run whose task came back ``lost`` carries on (engines add their own conditions)."""
+        return not self.stop_requested and len(self._carried_on) < MAX_CARRY_ONS
 
     def _acquire_slot(self) -> bool:
         if self._has_slot or self._slots is None:
@@ -263,7 +318,13 @@ class Job:
             return
         self._set_status(self.status_with_a_slot)
         try:
-            self._finish(self._execute())
+            result = self._execute()
+            while result.lost and self._may_carry_on(result):
+                print(f"Run {self.job_id}: {result.error} Carrying on from its last finished epoch.", file=sys.stderr)
+                self.carry_on(self._checkpoint, LOST_MACHINE)
+                self._set_status(self.status_with_a_slot)
+                result = self._execute()
+            self._finish(result)
         except Exception as error:  # The thread is the last place that can catch it: show it, never lose it.
             traceback.print_exc()
             self._finish(failure(error))
@@ -284,6 +345,11 @@ class Job:
                 self._status = JobStatus.SAVING
             elif isinstance(message, ProbeChosen | SnapshotTaken):
                 self._recording.receive(message)
+            elif isinstance(message, EpochFinished) and self._metrics is not None:
+                self._checkpoint = Checkpoint(message.state, message.data_fingerprint, copy.deepcopy(self._metrics),
+                                              self._recording.copy())
+        if isinstance(message, EpochFinished) and self._journal is not None and self._checkpoint is not None:
+            self._journal.write(self._checkpoint)  # outside the lock: pages keep reading while it is written
 
     def _write_extras(self, folder: Path) -> None:
         """Beside the model: its snapshots and its TensorBoard logs (see digits.run_extras)."""
@@ -297,13 +363,16 @@ class Job:
         """Save what the task produced in this process's store, then show its final state."""
         status, record, error, model_file = result.status, result.record, result.error, result.model_file
         if record is not None:
-            record = dataclasses.replace(record, engine=self.snapshot(with_metrics=False).engine)
+            where = self.snapshot(with_metrics=False)
+            record = dataclasses.replace(record, engine=where.engine, carried_on=list(where.carried_on))
         if record is not None and model_file is not None and self._store is not None:
             try:
                 record, model_file = self._store.save_file(model_file, record, self._write_extras), None
             except StoreError as save_error:  # e.g. a full disk: keep the model so it can still be downloaded
                 status, error = JobStatus.UNSAVED, str(save_error)
         self.model_file = model_file
+        if self._journal is not None:
+            self._journal.close()  # ended, saved or not: nothing to carry on
         with self._lock:
             self._status, self._record, self._error = status, record, error
 
@@ -363,7 +432,30 @@ class JobRegistry:
                 self._jobs[job.job_id] = job
                 self._owners[job.job_id] = owner
             self._forget_old_jobs()
+        for job in jobs if store is not None else ():
+            try:
+                job.keep_journal(RunJournal.begin(store.root / JOURNAL_DIR / job.job_id, job.task, owner, time.time()))
+            except OSError as error:  # the run still trains; it cannot carry on after a restart
+                print(f"Run {job.job_id} will not carry on after a restart: its journal cannot be written ({error}).",
+                      file=sys.stderr)
         return [job.start() for job in jobs]
+
+    def resume_interrupted(self, store: ModelStore) -> list[Job]:
+        """Carry on the runs ``store``'s journal holds that no live server is training (a server that was
+        training them was lost), each from its last finished epoch, under its own id and owner, so a page
+        that had it in its address finds it again."""
+        from digits.journal import interrupted_runs
+
+        jobs = []
+        for run in interrupted_runs(store.root):
+            job = self.engine.job(run.task, store, job_id=run.job_id)
+            job.keep_journal(run.journal)
+            job.carry_on(run.checkpoint, SERVER_RESTARTED, created=run.created)
+            with self._lock:
+                self._jobs[job.job_id] = job
+                self._owners[job.job_id] = run.owner
+            jobs.append(job.start())
+        return jobs
 
     def get(self, job_id: str) -> Job | None:
         with self._lock:

@@ -53,18 +53,25 @@ def weight_histograms(model: keras.Model) -> dict[str, np.ndarray] | None:
 
 class SnapshotRecorder(keras.callbacks.Callback):
     """Sends ``ProbeChosen(probe)`` when training begins, then a ``SnapshotTaken`` before the first batch, after
-    each of ``first_epoch_steps(steps_per_epoch)`` and at every epoch's end, to ``send``."""
+    each of ``first_epoch_steps(steps_per_epoch)`` and at every epoch's end, to ``send``.
 
-    def __init__(self, probe: Probe, send: Callable[[ProbeChosen | SnapshotTaken], None], steps_per_epoch: int) -> None:
+    A run that carries on (digits.checkpoints) passes its last snapshot as ``carries_on_from``: the count of steps
+    goes on from it, the map keeps its orientation, and the snapshot it already has is not taken again."""
+
+    def __init__(self, probe: Probe, send: Callable[[ProbeChosen | SnapshotTaken], None], steps_per_epoch: int,
+                 carries_on_from: NetworkSnapshot | None = None) -> None:
         super().__init__()
         self.probe = probe
         self.send = send
         self.steps_per_epoch = steps_per_epoch
+        self.carries_on_from = carries_on_from
         self._early_steps = set(first_epoch_steps(steps_per_epoch))
         self._inputs = normalise(probe.images)
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
-        self._epoch, self._step, self._previous_points = 0, 0, None
+        last = self.carries_on_from
+        self._epoch, self._step = (round(last.epoch), last.step) if last else (0, 0)
+        self._previous_points = np.asarray(last.map_points, np.float32) if last else None
         model = self.model
         looks_at = [model.layers[-1].input, model.outputs[0]]  # the last hidden layer, and the answers
         self._convolutional = family(model) == "cnn"
@@ -75,7 +82,8 @@ class SnapshotRecorder(keras.callbacks.Callback):
         # saving that counts ten times in a CNN's 15 s of training.
         self._look = tf.function(lambda images: look(images, training=False))
         self.send(ProbeChosen(self.probe))
-        self.take()
+        if last is None:
+            self.take()
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self._epoch = epoch

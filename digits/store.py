@@ -57,7 +57,8 @@ class RunRecord:
     versions: dict[str, str] = field(default_factory=dict)
     drawn: dict[str, Any] = field(default_factory=dict)  # figures on pen-drawn digits, where measured
     taught: dict[str, Any] = field(default_factory=dict)  # a taught model: from, drawings, before, after
-    # Where it trained: {"name": "local" | "ray", "address": the Ray cluster's, "node_id": the machine's}.
+    # Where it trained: {"name": "local" | "ray", "address": the Ray cluster's, "node_id": the machine's (the last),
+    # "nodes": every machine it ran on, in order}.
     engine: dict[str, Any] = field(default_factory=lambda: {"name": "local", "address": None, "node_id": None})
     # How it tells a digit from something else (digits.predict.Decision.to_dict()) and figures on non-digits;
     # empty for runs saved before that existed.
@@ -65,6 +66,9 @@ class RunRecord:
     # What the model computed in, "float32" or "bfloat16" (digits.compute); runs saved before it was
     # recorded read as float32.
     compute_dtype: str = "float32"
+    # Each time it carried on from its last finished epoch after its server, process or machine was lost:
+    # {"at": ISO 8601 UTC, "from_epoch": epochs finished before, "why": what was lost} (digits.jobs.Job.carry_on).
+    carried_on: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def hp(self) -> Hyperparameters:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from digits.checkpoints import EpochFinished, Resume
 from digits.data import Mnist
 from digits.jobs import JobStatus, Progress, Saving, Started, TaskMessage, TaskResult
 from digits.models import Hyperparameters, model_compute_dtype
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     import keras
     from keras.callbacks import Callback
 
+    from digits.snapshots import NetworkSnapshot
     from digits.store import RunRecord
     from digits.training import Metrics, TrainingOutcome
 
@@ -48,18 +50,28 @@ def train_reporting(
     report: Callable[[TaskMessage], None],
     metrics: Metrics,
     train: Callable[[threading.Lock, list[keras.callbacks.Callback]], TrainingOutcome],
+    data: Mnist,
+    watchers: Sequence[keras.callbacks.Callback] = (),
 ) -> TrainingOutcome:
     """What every task that trains does around its training: ``train(lock, callbacks)`` fills ``metrics`` (under
-    ``lock``) and runs ``callbacks``, which send its figures as it goes; it is reported Started first, and Saving
-    once it ends, unless it diverged (there is nothing to save then)."""
-    from digits.training import make_reporter
+    ``lock``) and runs ``callbacks``, which send its figures as it goes, then what ``watchers`` send (snapshots),
+    then the state after each finished epoch, to carry on from (digits.checkpoints). It is reported Started first,
+    and Saving once it ends, unless it diverged (there is nothing to save then)."""
+    from digits.training import make_checkpointer, make_reporter
 
     report(Started(copy.deepcopy(metrics)))
     lock = threading.Lock()
-    outcome = train(lock, [make_reporter(metrics, lock, lambda update: report(Progress(update)))])
+    fingerprint = data.fingerprint
+    outcome = train(lock, [make_reporter(metrics, lock, lambda update: report(Progress(update))), *watchers,
+                           make_checkpointer(metrics, lock, lambda state: report(EpochFinished(state, fingerprint)))])
     if outcome.status != JobStatus.DIVERGED:
         report(Saving())
     return outcome
+
+
+def starting_metrics(resume: Resume | None, fresh: Callable[[], Metrics]) -> Metrics:
+    """The figures a task records into: those of the checkpoint it carries on from, else ``fresh()``."""
+    return copy.deepcopy(resume.checkpoint.metrics) if resume is not None else fresh()
 
 
 def trained_result(outcome: TrainingOutcome, record: RunRecord | None) -> TaskResult:
@@ -71,12 +83,13 @@ def trained_result(outcome: TrainingOutcome, record: RunRecord | None) -> TaskRe
     return TaskResult(JobStatus(outcome.status), record, model_file_bytes(outcome.model))
 
 
-def snapshot_recorder(data: Mnist, steps_per_epoch: int, report: Callable[[TaskMessage], None]) -> Callback:
+def snapshot_recorder(data: Mnist, steps_per_epoch: int, report: Callable[[TaskMessage], None],
+                      carries_on_from: NetworkSnapshot | None = None) -> Callback:
     """The callback that sends snapshots of the network, looking at the same test digits in every run."""
     from digits.snapshot_recorder import SnapshotRecorder
     from digits.snapshots import choose_probe
 
-    return SnapshotRecorder(choose_probe(data.x_test, data.y_test), report, steps_per_epoch)
+    return SnapshotRecorder(choose_probe(data.x_test, data.y_test), report, steps_per_epoch, carries_on_from)
 
 
 @dataclass(frozen=True)
@@ -91,6 +104,7 @@ class TrainTask:
     name: str
     load_data: Callable[[], Mnist]
     snapshots: bool = True  # snapshots of the network as it learns (digits.snapshots), sent as it trains
+    resume: Resume | None = None  # where to carry on from, after the run's process or server was lost
 
     def run(self, report: Callable[[TaskMessage], None], stop_event: threading.Event) -> TaskResult:
         from digits.evaluation import evaluate
@@ -100,11 +114,14 @@ class TrainTask:
 
         data = self.load_data()
         extra = extra_training_examples(self.hp)
-        metrics = new_metrics(self.hp, training_count(data, self.hp.validation_split) + (len(extra[1]) if extra else 0))
+        resume = self.resume.checked(data.fingerprint) if self.resume else None
+        metrics = starting_metrics(resume, lambda: new_metrics(
+            self.hp, training_count(data, self.hp.validation_split) + (len(extra[1]) if extra else 0)))
+        watchers = [snapshot_recorder(data, metrics.steps_per_epoch, report, resume and resume.last_snapshot)] \
+            if self.snapshots else []
         outcome = train_reporting(report, metrics, lambda lock, callbacks: train(
-            self.hp, data, metrics, lock, stop_event, extra_train=extra,
-            callbacks=[*callbacks, *([snapshot_recorder(data, metrics.steps_per_epoch, report)] if self.snapshots
-                                     else [])]))
+            self.hp, data, metrics, lock, stop_event, extra_train=extra, callbacks=callbacks, resume=resume),
+            data, watchers)
         if outcome.status == JobStatus.DIVERGED:
             return trained_result(outcome, None)
         test = evaluate(outcome.model, data.x_test, data.y_test)

@@ -38,6 +38,7 @@ from digits.unipen import DrawnDigit
 if TYPE_CHECKING:
     import keras
 
+    from digits.checkpoints import Resume
     from digits.jobs import TaskMessage, TaskResult
 
 MIN_DRAWINGS = 10  # fewer teach nothing that lasts, and say nothing about the person
@@ -267,10 +268,11 @@ def teach(
     lock: threading.Lock | None = None,
     stop_event: threading.Event | None = None,
     callbacks: Sequence[keras.callbacks.Callback] = (),
+    resume: Resume | None = None,
 ) -> TrainingOutcome:
     """Fine-tune a copy of ``model`` on ``lesson`` in this thread, recording into ``metrics``; ``stop_event``
-    stops it after the current batch, keeping what it has learned so far. The output layer stays as it is
-    (10 digits, or 11 with "not a digit")."""
+    stops it after the current batch, keeping what it has learned so far; ``resume`` carries on from a checkpoint
+    (see fit_live). The output layer stays as it is (10 digits, or 11 with "not a digit")."""
     import keras
 
     from digits.augment import augmented_dataset
@@ -283,7 +285,8 @@ def teach(
     student.compile(optimizer=keras.optimizers.Adam(schedule), loss="categorical_crossentropy",
                     metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")])
     outcome = fit_live(student, augmented_dataset(lesson.images, lesson.targets, settings.batch_size, settings.seed),
-                       None, settings.epochs, settings.batch_size, metrics, lock, stop_event, callbacks)
+                       None, settings.epochs, settings.batch_size, metrics, lock, stop_event, callbacks,
+                       resume=resume)
     for layer in student.layers:
         layer.trainable = True  # saved as an ordinary model
     return outcome
@@ -365,10 +368,11 @@ class TeachTask:
     drawings: Drawings
     drawn: tuple[DrawnDigit, ...] = ()  # pen-drawn digits by other people (see replay_and_yardstick)
     settings: TeachSettings = TeachSettings()
+    resume: Resume | None = None  # where to carry on from, after the teaching's process or server was lost
 
     def run(self, report: Callable[[TaskMessage], None], stop_event: threading.Event) -> TaskResult:
         from digits.jobs import JobStatus
-        from digits.tasks import train_reporting, trained_result
+        from digits.tasks import starting_metrics, train_reporting, trained_result
 
         started = time.perf_counter()
         data = self.load_data()
@@ -384,14 +388,16 @@ class TeachTask:
         lesson = prepare_lesson(model, taught, replay_digits(data, replay_drawn, self.settings.seed), self.settings)
         known = self.source.test.get("count") == len(data.y_test)  # tested on these very digits: no need again
         before = yardsticks.measure(model, self.source.test_accuracy if known else None)
-        metrics = new_teach_metrics(self.settings, lesson)
+        resume = self.resume.checked(data.fingerprint) if self.resume else None
+        metrics = starting_metrics(resume, lambda: new_teach_metrics(self.settings, lesson))
         outcome = train_reporting(report, metrics, lambda lock, callbacks: teach(
-            model, lesson, self.settings, metrics, lock, stop_event, callbacks))
+            model, lesson, self.settings, metrics, lock, stop_event, callbacks, resume), data)
         if outcome.status == JobStatus.DIVERGED:
             return trained_result(outcome, None)
         test = evaluate(outcome.model, data.x_test, data.y_test)
+        taught_before = resume.checkpoint.metrics.elapsed_seconds if resume else 0.0  # before it was carried on
         record = new_run_record(name=self.name, hp=self.hp, history=metrics.history(), test=test.summary(),
-                                seconds=time.perf_counter() - started, data=data, status=outcome.status,
+                                seconds=time.perf_counter() - started + taught_before, data=data, status=outcome.status,
                                 compute_dtype=model_compute_dtype(outcome.model))
         # The decision on "not a digit" stays the source's: an 11th output is taught along; a threshold carries over.
         record = replace(record, drawn=self.source.drawn, not_a_digit=self.source.not_a_digit, taught={

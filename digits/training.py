@@ -21,6 +21,8 @@ from digits.models import Hyperparameters, build_model
 if TYPE_CHECKING:
     import keras
 
+    from digits.checkpoints import Resume, TrainingState
+
 # How often a run in the background sends its new figures; pages poll once a second.
 UPDATE_SECONDS = 0.25
 
@@ -143,7 +145,7 @@ def make_recorder(
 
     class _Recorder(keras.callbacks.Callback):
         def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
-            self._started = time.perf_counter()
+            self._started = time.perf_counter() - metrics.elapsed_seconds  # a run carried on keeps its clock
 
         def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
             self._previous = (0, 0.0, 0.0)  # examples seen this epoch, running mean loss, accuracy
@@ -216,6 +218,25 @@ def make_reporter(
     return _Reporter()
 
 
+def make_checkpointer(
+    metrics: Metrics, lock: threading.Lock, send: Callable[[TrainingState], None]
+) -> keras.callbacks.Callback:
+    """A callback, run last, that passes the model's state to ``send`` after each finished epoch (not after one
+    cut short by a stop or a loss gone wrong), once every other callback has sent what that epoch showed."""
+    import keras
+
+    from digits.checkpoints import capture
+
+    class _Checkpointer(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+            with lock:
+                finished = metrics.epoch == epoch + 1
+            if finished and not self.model.stop_training:
+                send(capture(self.model, epoch + 1))
+
+    return _Checkpointer()
+
+
 def diverged(metrics: Metrics) -> bool:
     """Whether the last batch's loss was infinite or not a number (TerminateOnNaN stopped training there)."""
     return bool(metrics.batch_loss) and not math.isfinite(metrics.batch_loss[-1])
@@ -236,7 +257,7 @@ def split_validation(data: Mnist, fraction: float) -> tuple[np.ndarray, np.ndarr
 @dataclass
 class TrainingOutcome:
     model: keras.Model
-    status: str  # "finished", "stopped" or "diverged"
+    status: str  # "finished", "stopped", "diverged" or "interrupted" (see fit_live)
     seconds: float
 
 
@@ -248,8 +269,10 @@ def train(
     stop_event: threading.Event | None = None,
     extra_train: tuple[np.ndarray, np.ndarray] | None = None,
     callbacks: Sequence[keras.callbacks.Callback] = (),
+    resume: Resume | None = None,
 ) -> TrainingOutcome:
-    """Build and fit a model for ``hp`` on ``data`` in this thread, recording into ``metrics`` (see fit_live).
+    """Build and fit a model for ``hp`` on ``data`` in this thread, recording into ``metrics`` (see fit_live),
+    carrying on from ``resume`` when given.
 
     ``extra_train`` (uint8 images, labels) joins the training split only, e.g. rendered drawings.
     """
@@ -263,7 +286,8 @@ def train(
     model = build_model(hp, metrics.steps_per_epoch)
     validation = (x_val, y_val) if len(y_val) else None
     inputs = (augmented_dataset(x_train, y_train, hp.batch_size, hp.seed), None) if hp.augment else (x_train, y_train)
-    return fit_live(model, *inputs, hp.epochs, hp.batch_size, metrics, lock, stop_event, callbacks, validation)
+    return fit_live(model, *inputs, hp.epochs, hp.batch_size, metrics, lock, stop_event, callbacks, validation,
+                    resume)
 
 
 def fit_live(
@@ -277,25 +301,39 @@ def fit_live(
     stop_event: threading.Event | None = None,
     callbacks: Sequence[keras.callbacks.Callback] = (),
     validation: tuple[np.ndarray, np.ndarray] | None = None,
+    resume: Resume | None = None,
 ) -> TrainingOutcome:
     """Fit the compiled ``model`` in this thread on ``x`` and ``y`` (arrays, shuffled each epoch) or on ``x``
     alone (a batched tf.data dataset, ``y`` None), recording into ``metrics``; ``stop_event`` stops it after
     the current batch. The one training loop of training and teaching alike.
 
-    ``callbacks`` run after the recorder, so they see each batch already recorded (make_reporter's, say)."""
+    ``callbacks`` run after the recorder, so they see each batch already recorded (make_reporter's, say).
+
+    With ``resume`` (and ``metrics`` as recorded up to its checkpoint) the model's state is put back and training
+    carries on from the next epoch; a resume that may not carry on ends at once, "interrupted", with that state."""
     import keras
 
+    initial_epoch = 0
+    if resume is not None:
+        from digits.checkpoints import restore
+
+        restore(model, resume.checkpoint.state)
+        initial_epoch = resume.checkpoint.state.epoch
+        if not resume.carry_on:
+            return TrainingOutcome(model=model, status="interrupted", seconds=metrics.elapsed_seconds)
+    trained_before = metrics.elapsed_seconds
     stop_event = stop_event or threading.Event()
     # TerminateOnNaN after the recorder, so the batch that went wrong is recorded before training stops.
     every_callback = [make_recorder(metrics, lock or threading.Lock(), stop_event, batch_size),
                       keras.callbacks.TerminateOnNaN(), *callbacks]
     started = time.perf_counter()
     if y is None:
-        model.fit(x, epochs=epochs, shuffle=False, validation_data=validation, callbacks=every_callback, verbose=0)
+        model.fit(x, epochs=epochs, initial_epoch=initial_epoch, shuffle=False, validation_data=validation,
+                  callbacks=every_callback, verbose=0)
     else:
-        model.fit(x, y, batch_size=batch_size, epochs=epochs, validation_data=validation, callbacks=every_callback,
-                  verbose=0)
-    seconds = time.perf_counter() - started
+        model.fit(x, y, batch_size=batch_size, epochs=epochs, initial_epoch=initial_epoch,
+                  validation_data=validation, callbacks=every_callback, verbose=0)
+    seconds = trained_before + time.perf_counter() - started
     status = "diverged" if diverged(metrics) else "stopped" if stop_event.is_set() else "finished"
     return TrainingOutcome(model=model, status=status, seconds=seconds)
 

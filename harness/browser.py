@@ -163,15 +163,16 @@ def app_env(scratch: Path, data_dir: str | os.PathLike[str] | None = None) -> di
 
 
 @contextmanager
-def streamlit_server(env: dict[str, str], timeout: float = 60) -> Iterator[Server]:
-    """Start the app on a free loopback port; yield it; stop it afterwards."""
-    port = free_port()
+def streamlit_server(env: dict[str, str], timeout: float = 60, port: int | None = None) -> Iterator[Server]:
+    """Start the app on ``port`` (default: a free loopback port); yield it; stop it afterwards. The server leads a
+    process group of its own, with the training processes it starts: a test can kill them all at once."""
+    port = port or free_port()
     ARTIFACTS.mkdir(exist_ok=True)
     log = (ARTIFACTS / f"server-{port}.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
          "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
-        cwd=PROJECT_ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
+        cwd=PROJECT_ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
     try:

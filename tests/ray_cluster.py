@@ -1,6 +1,6 @@
-"""A real two-node Ray cluster on 127.0.0.1 for the tests: a head without CPUs, so every run lands on the
-worker node, which a test can kill and start again. Each node runs in a process group of its own, so
-ending one kills exactly its processes (and none of anyone else's Ray on this machine)."""
+"""A real Ray cluster on 127.0.0.1 for the tests: a head without CPUs, so every run lands on a worker node, and
+worker nodes a test can start, kill and start again, each under a role name. Each node runs in a process group of
+its own, so ending one kills exactly its processes (and none of anyone else's Ray on this machine)."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ class LocalRayCluster:
     def __init__(self) -> None:
         self.address = f"127.0.0.1:{free_port()}"
         self._groups: dict[str, int] = {}
+        self.node_ids: dict[str, str] = {}  # of the worker nodes running now, by role
 
     def _start_node(self, role: str, arguments: list[str], env: dict[str, str]) -> None:
         # `ray start` returns once its node is up, leaving the node's processes in the session it was given.
@@ -43,25 +44,28 @@ class LocalRayCluster:
         self._start_node("head", ["--head", f"--port={port}", "--num-cpus=0", "--include-dashboard=false"],
                          {**os.environ, **FAST_HEALTH_CHECKS})
 
-    def start_worker(self, cpus: int = 2) -> str:
-        """Start the worker node; its Ray node id once the cluster sees it."""
+    def start_worker(self, cpus: int = 2, role: str = "worker") -> str:
+        """Start a worker node under ``role``; its Ray node id once the cluster sees it."""
         import ray
 
         from digits.engine_ray import connect
 
-        self._start_node("worker", [f"--address={self.address}", f"--num-cpus={cpus}"], dict(os.environ))
         connect(self.address)
+        before = {node["NodeID"] for node in ray.nodes()}
+        self._start_node(role, [f"--address={self.address}", f"--num-cpus={cpus}"], dict(os.environ))
         deadline = time.monotonic() + NODE_START_SECONDS
         while time.monotonic() < deadline:
-            workers = [node["NodeID"] for node in ray.nodes() if node["Alive"] and node["Resources"].get("CPU")]
-            if workers:
-                return workers[0]
+            joined = [node["NodeID"] for node in ray.nodes() if node["Alive"] and node["NodeID"] not in before]
+            if joined:
+                self.node_ids[role] = joined[0]
+                return joined[0]
             time.sleep(0.2)
-        raise RuntimeError("the worker node never joined the cluster")
+        raise RuntimeError(f"the {role} node never joined the cluster")
 
     def kill(self, role: str) -> None:
         """SIGKILL every process of that node, as when its machine dies."""
         group = self._groups.pop(role, None)
+        self.node_ids.pop(role, None)
         if group is not None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(group, signal.SIGKILL)

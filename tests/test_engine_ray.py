@@ -16,6 +16,7 @@ import pytest
 from conftest import PROJECT_ROOT, load_sample
 from digits import snapshots
 from digits.jobs import LOST_MACHINE, Job, JobRegistry, JobStatus, Snapshot
+from digits.journal import JOURNAL_DIR
 from digits.models import default_hyperparameters
 from digits.snapshots import first_epoch_steps
 from digits.store import ModelStore
@@ -45,11 +46,7 @@ def cluster() -> Iterator[LocalRayCluster]:
 @pytest.fixture
 def worker(cluster: LocalRayCluster) -> str:
     """The worker node's id, starting one if a test before killed it."""
-    import ray
-
-    alive = [node["NodeID"] for node in ray.nodes() if node["Alive"] and node["Resources"].get("CPU")] \
-        if ray.is_initialized() else []
-    return alive[0] if alive else cluster.start_worker()
+    return cluster.node_ids.get("worker") or cluster.start_worker()
 
 
 def mlp_task(name: str, epochs: int) -> TrainTask:
@@ -76,7 +73,7 @@ def test_a_run_trains_on_the_worker_reports_live_and_is_saved_here(cluster: Loca
     assert snapshot.status == JobStatus.FINISHED, snapshot.error
     assert snapshot.metrics is not None and len(snapshot.metrics.epoch_loss) == 3
     assert snapshot.record is not None
-    assert snapshot.record.engine == {"name": "ray", "address": cluster.address, "node_id": worker}
+    assert snapshot.record.engine == {"name": "ray", "address": cluster.address, "node_id": worker, "nodes": [worker]}
     saved = store.record("on-ray")  # in this process's store: the model came back as bytes
     assert saved.engine["node_id"] == worker and saved.test == snapshot.record.test
     assert store.load("on-ray").predict(load_sample().x_test[:2] / 255.0, verbose=0).shape == (2, 10)
@@ -108,8 +105,33 @@ def test_cli_trains_through_ray_when_the_address_is_set(cluster: LocalRayCluster
                           cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     record = json.loads(done.stdout)
-    assert record["engine"] == {"name": "ray", "address": cluster.address, "node_id": worker}
+    assert record["engine"] == {"name": "ray", "address": cluster.address, "node_id": worker, "nodes": [worker]}
     assert record["test"]["count"] == 500
+
+
+def test_a_run_whose_worker_dies_carries_on_on_another(cluster: LocalRayCluster, worker: str) -> None:
+    second = cluster.start_worker(cpus=1, role="second worker")
+    store = ModelStore()
+    registry = JobRegistry(RayEngine(cluster.address))
+    # Small batches: each epoch lasts a second or two, long enough to lose the worker in.
+    job = registry.submit("alice", TrainTask(default_hyperparameters("mlp", epochs=4, batch_size=4), "moved",
+                                             load_sample), store)
+    deadline = time.monotonic() + 120
+    while not (store.root / JOURNAL_DIR / job.job_id / "checkpoint-00001.pickle").is_file():
+        assert time.monotonic() < deadline and not job.snapshot().done, "the run never finished an epoch"
+        time.sleep(0.02)
+    first = job.snapshot().engine["node_id"]
+    cluster.kill("worker" if first == worker else "second worker")  # the machine training the run
+    assert job.wait(180), "the run neither carried on nor ended"
+    snapshot = job.snapshot()
+    assert snapshot.status == JobStatus.FINISHED, snapshot.error
+    record = store.record("moved")
+    assert record.engine["nodes"] == [first, second if first == worker else worker]
+    assert len(record.history["loss"]) == 4
+    assert [moment["why"] for moment in record.carried_on] == [LOST_MACHINE]
+    assert 1 <= record.carried_on[0]["from_epoch"] < 4
+    cluster.kill("worker")
+    cluster.kill("second worker")
 
 
 def test_a_lost_worker_fails_the_run_plainly_and_loses_no_saved_run(cluster: LocalRayCluster, worker: str) -> None:

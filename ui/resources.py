@@ -118,8 +118,11 @@ def forget_models() -> None:
 
 @st.cache_resource
 def job_registry() -> JobRegistry:
-    """One registry per server, shared by every session, so jobs outlive reruns and refreshes."""
-    return JobRegistry(engine_from_environment(max_running=int(os.environ.get(MAX_JOBS_ENV) or 2)))
+    """One registry per server, shared by every session, so jobs outlive reruns and refreshes. Made on the first
+    visit to a server just started, which carries on the runs a lost server was training."""
+    registry = JobRegistry(engine_from_environment(max_running=int(os.environ.get(MAX_JOBS_ENV) or 2)))
+    registry.resume_interrupted(store())
+    return registry
 
 
 def usable_runs() -> list[StoredRun]:

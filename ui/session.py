@@ -120,7 +120,8 @@ def forget_run(name: str) -> None:
 
 def saved_run_name(snapshot: Snapshot) -> str | None:
     """The name the job's model was saved under, once it has been saved."""
-    return snapshot.record.name if snapshot.status in ("finished", "stopped") and snapshot.record else None
+    return snapshot.record.name if snapshot.status in ("finished", "stopped", "interrupted") and snapshot.record \
+        else None
 
 
 def note_runs_trained_here() -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
+from digits.checkpoints import carried_on_note
 from digits.data import load_mnist
 from digits.feedback import FeedbackError, default_drawings_dir, save_drawing
 from digits.jobs import AlreadyTraining, Job
@@ -125,6 +126,8 @@ def _show_result(job: Job) -> None:
     taught = record.taught
     st.success(f"Taught **{record.name}** from {taught['from']} in {record.training_seconds:.0f} s: it is now the "
                "current model (switch back in the sidebar any time).")
+    if note := carried_on_note(record.carried_on):
+        st.caption(note)
     if taught["styles"]:
         st.caption("It noticed you write " + ", ".join(f"{d} {s}" for d, s in taught["styles"].items()) + ".")
     columns = st.columns(len(taught["after"]))
@@ -147,6 +150,8 @@ def _live_progress(job: Job) -> None:
     metrics = snapshot.metrics
     progress = metrics.progress if metrics is not None else 0.0
     st.progress(progress, text=f"{STATUS_TEXT.get(snapshot.status, snapshot.status_text)}: {progress:.0%}")
+    if note := carried_on_note(snapshot.carried_on):
+        st.caption(note)
     st.button("Stop", key="teach_stop", on_click=job.stop, help="Stop now and keep what it has learned so far.")
 
 
