@@ -4,15 +4,15 @@ import time
 
 import streamlit as st
 
+from digits.background.jobs import AlreadyTraining, Snapshot
+from digits.background.tasks import TrainTask
 from digits.charts import training_curves
 from digits.checkpoints import carried_on_note
 from digits.compare import VARIED_SETTINGS
 from digits.data import load_mnist
-from digits.jobs import AlreadyTraining, Snapshot
 from digits.lesson_link import DROPOUT_RANGE, DROPOUT_STEP, EPOCHS_RANGE
 from digits.models import LIMITS, MODEL_DESCRIPTIONS, MODEL_KINDS, InvalidSetting, default_hyperparameters
 from digits.store import StoreError
-from digits.tasks import TrainTask
 from ui import compare_view, inside_view, lesson_link, resources, saved_runs, session
 from ui.lesson_link import shown
 

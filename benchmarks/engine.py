@@ -12,13 +12,13 @@ import argparse
 import tempfile
 import time
 
+from digits.background.engine_local import LocalEngine
+from digits.background.engine_ray import RayEngine
+from digits.background.jobs import Engine, JobStatus
+from digits.background.tasks import TrainTask
 from digits.data import load_mnist
-from digits.engine_local import LocalEngine
-from digits.engine_ray import RayEngine
-from digits.jobs import Engine, JobStatus
 from digits.models import default_hyperparameters
 from digits.store import ModelStore
-from digits.tasks import TrainTask
 from tests.ray_cluster import LocalRayCluster
 
 CAP = 2

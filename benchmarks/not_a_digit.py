@@ -26,6 +26,7 @@ import time
 
 import numpy as np
 
+from digits.background.tasks import extra_training_examples
 from digits.data import load_mnist
 from digits.default_model import RECIPE, HeldOutSets, held_out_sets, split_by_writer, with_style_variant
 from digits.drawn_sets import render_sample, share_read_right
@@ -35,7 +36,6 @@ from digits.predict import Decision, make_predictor, model_decision, read_digits
 from digits.preprocess import preprocess_canvas
 from digits.quickdraw import load_doodles
 from digits.store import DEFAULT_RUN, ModelStore
-from digits.tasks import extra_training_examples
 from digits.training import train
 from digits.unipen import load_drawn_digits, load_drawn_letters, random_box, render_strokes
 

@@ -12,13 +12,13 @@ import argparse
 import statistics
 import time
 
+from digits.background.engine_local import LocalJob
+from digits.background.tasks import TrainTask
 from digits.data import load_mnist
-from digits.engine_local import LocalJob
 from digits.models import default_hyperparameters
 from digits.snapshot_recorder import SnapshotRecorder
 from digits.snapshots import Recording, choose_probe
 from digits.store import ModelStore
-from digits.tasks import TrainTask
 from digits.training import new_metrics, train, training_count
 
 

@@ -15,10 +15,10 @@ import time
 
 import keras
 
+from digits.background.engine_local import LocalJob
+from digits.background.tasks import TrainTask
 from digits.data import load_mnist
-from digits.engine_local import LocalJob
 from digits.models import build_model, default_hyperparameters
-from digits.tasks import TrainTask
 from digits.training import new_metrics, split_validation
 
 

@@ -3,9 +3,9 @@ machine is lost: the model's weights and its optimizer's state (as keras.callbac
 with the figures and snapshots recorded up to that point.
 
 The task's process sends a TrainingState after each finished epoch (EpochFinished); the job, in the app's process,
-keeps it with what it has recorded as a Checkpoint and writes it down (digits.journal). To carry on, the task is
-given a Resume: the same model is built as for a fresh run, its state put back, and training goes on from the next
-epoch, its figures appended to those recorded so far.
+keeps it with what it has recorded as a Checkpoint and writes it down (digits.background.journal). To carry on, the
+task is given a Resume: the same model is built as for a fresh run, its state put back, and training goes on from the
+next epoch, its figures appended to those recorded so far.
 """
 
 from __future__ import annotations

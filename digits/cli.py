@@ -14,10 +14,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from digits.background.engines import engine_from_environment
+from digits.background.jobs import Engine, EngineUnavailable, Job, Snapshot, Task
 from digits.compute import InvalidComputeDtype, environment_compute_dtype
 from digits.data import NUM_CLASSES, DataError, load_mnist
-from digits.engines import engine_from_environment
-from digits.jobs import Engine, EngineUnavailable, Job, Snapshot, Task
 from digits.models import MODEL_KINDS, InvalidSetting, default_hyperparameters
 from digits.store import BUILTIN_DEFAULT_DIR, ModelStore, StoreError, run_summary
 
@@ -107,7 +107,7 @@ def _saved_record(snapshot: Any) -> Any:
 
 
 def command_train(args: argparse.Namespace, store: ModelStore) -> int:
-    from digits.tasks import TrainTask
+    from digits.background.tasks import TrainTask
 
     overrides = {
         key: value
@@ -145,8 +145,8 @@ def command_train(args: argparse.Namespace, store: ModelStore) -> int:
 
 
 def command_sweep(args: argparse.Namespace, store: ModelStore) -> int:
+    from digits.background.tasks import TrainTask
     from digits.compare import parse_vary, race_entry, race_hyperparameters, race_sentences, run_name, value_label
-    from digits.tasks import TrainTask
 
     setting, values = parse_vary(args.vary)
     fixed = {key: value for key, value in {"epochs": args.epochs, "batch_size": args.batch_size,

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from digits.jobs import JobStatus, Snapshot
+from digits.background.jobs import JobStatus, Snapshot
 from digits.models import MODEL_KINDS, Hyperparameters, InvalidSetting, default_hyperparameters
 
 MIN_VALUES, MAX_VALUES = 2, 4

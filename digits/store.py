@@ -67,7 +67,8 @@ class RunRecord:
     # recorded read as float32.
     compute_dtype: str = "float32"
     # Each time it carried on from its last finished epoch after its server, process or machine was lost:
-    # {"at": ISO 8601 UTC, "from_epoch": epochs finished before, "why": what was lost} (digits.jobs.Job.carry_on).
+    # {"at": ISO 8601 UTC, "from_epoch": epochs finished before, "why": what was lost} (see Job.carry_on in
+    # digits.background.jobs).
     carried_on: list[dict[str, Any]] = field(default_factory=list)
 
     @property

@@ -38,8 +38,8 @@ from digits.unipen import DrawnDigit
 if TYPE_CHECKING:
     import keras
 
+    from digits.background.jobs import TaskMessage, TaskResult
     from digits.checkpoints import Resume
-    from digits.jobs import TaskMessage, TaskResult
 
 MIN_DRAWINGS = 10  # fewer teach nothing that lasts, and say nothing about the person
 # Measuring needs drawings the model never learned from: with at least HOLD_OUT_MIN_PER_DIGIT drawings of a
@@ -356,8 +356,8 @@ def model_from_bytes(model_file: bytes) -> keras.Model:
 
 @dataclass(frozen=True)
 class TeachTask:
-    """A job's task (digits/jobs.py): teach a copy of a model one person's drawings, measure before and after,
-    and return the new model as bytes with its run record. Everything it needs travels with it (the model
+    """A job's task (digits/background/jobs.py): teach a copy of a model one person's drawings, measure before and
+    after, and return the new model as bytes with its run record. Everything it needs travels with it (the model
     file, the prepared drawings), so it runs wherever the engine puts it."""
 
     name: str
@@ -371,8 +371,8 @@ class TeachTask:
     resume: Resume | None = None  # where to carry on from, after the teaching's process or server was lost
 
     def run(self, report: Callable[[TaskMessage], None], stop_event: threading.Event) -> TaskResult:
-        from digits.jobs import JobStatus
-        from digits.tasks import starting_metrics, train_reporting, trained_result
+        from digits.background.jobs import JobStatus
+        from digits.background.tasks import starting_metrics, train_reporting, trained_result
 
         started = time.perf_counter()
         data = self.load_data()

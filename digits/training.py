@@ -1,6 +1,6 @@
 """Train a model in the caller's thread, with live metrics and a stop switch.
 
-Running it in the background (a process of its own, or a Ray cluster) is digits.jobs' and the engines' work:
+Running it in the background (a process of its own, or a Ray cluster) is digits.background.jobs' and the engines' work:
 this module only trains, records what it sees, and reports it through a plain callable.
 """
 

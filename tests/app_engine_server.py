@@ -11,8 +11,8 @@ import pickle
 import sys
 from pathlib import Path
 
-from digits.engines import engine_from_environment
-from digits.jobs import JobRegistry
+from digits.background.engines import engine_from_environment
+from digits.background.jobs import JobRegistry
 from digits.store import ModelStore
 
 

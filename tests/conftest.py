@@ -67,9 +67,9 @@ def isolated_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def trained_mlp(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The folder of a 3-epoch MLP trained on the sample through the app's own engine, once per session: tests that
     need a trained run copy it into their store."""
-    from digits.engine_local import LocalJob
+    from digits.background.engine_local import LocalJob
+    from digits.background.tasks import TrainTask
     from digits.models import default_hyperparameters
-    from digits.tasks import TrainTask
 
     store = ModelStore(tmp_path_factory.mktemp("trained"), builtin=None)
     job = LocalJob(TrainTask(default_hyperparameters("mlp", epochs=3, batch_size=100), "mlp", load_sample),

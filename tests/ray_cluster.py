@@ -48,7 +48,7 @@ class LocalRayCluster:
         """Start a worker node under ``role``; its Ray node id once the cluster sees it."""
         import ray
 
-        from digits.engine_ray import connect
+        from digits.background.engine_ray import connect
 
         connect(self.address)
         before = {node["NodeID"] for node in ray.nodes()}

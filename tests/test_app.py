@@ -13,11 +13,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from conftest import PROJECT_ROOT, load_sample
+from digits.background.jobs import Job
+from digits.background.tasks import TrainTask
 from digits.data import Mnist
-from digits.jobs import Job
 from digits.models import default_hyperparameters
 from digits.store import RECORD_FILE, ModelStore
-from digits.tasks import TrainTask
 
 APP = str(PROJECT_ROOT / "streamlit_app.py")
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import PROJECT_ROOT
+from digits.background.jobs import JobStatus
 from digits.compare import (
     RaceEntry,
     parse_vary,
@@ -18,7 +19,6 @@ from digits.compare import (
     value_label,
     varied_setting,
 )
-from digits.jobs import JobStatus
 from digits.models import InvalidSetting
 from digits.store import ModelStore
 

@@ -15,12 +15,12 @@ import pytest
 
 from conftest import PROJECT_ROOT, load_sample
 from digits import snapshots
-from digits.jobs import LOST_MACHINE, Job, JobRegistry, JobStatus, Snapshot
-from digits.journal import JOURNAL_DIR
+from digits.background.jobs import LOST_MACHINE, Job, JobRegistry, JobStatus, Snapshot
+from digits.background.journal import JOURNAL_DIR
+from digits.background.tasks import TrainTask
 from digits.models import default_hyperparameters
 from digits.snapshots import first_epoch_steps
 from digits.store import ModelStore
-from digits.tasks import TrainTask
 
 pytest.importorskip("ray")
 if shutil.which("ray") is None:
@@ -28,7 +28,7 @@ if shutil.which("ray") is None:
 
 from ray_cluster import LocalRayCluster
 
-from digits.engine_ray import RayEngine
+from digits.background.engine_ray import RayEngine
 
 pytestmark = pytest.mark.slow
 

@@ -9,11 +9,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from conftest import PROJECT_ROOT, load_sample
+from digits.background.engine_local import LocalJob
+from digits.background.tasks import TrainTask
 from digits.data import Mnist
-from digits.engine_local import LocalJob
 from digits.models import default_hyperparameters
 from digits.store import ModelStore
-from digits.tasks import TrainTask
 
 APP = str(PROJECT_ROOT / "streamlit_app.py")
 SEVEN = [((200, 100), (800, 100), (450, 900)), ((300, 500), (700, 500))]

@@ -15,11 +15,11 @@ import numpy as np
 import pytest
 
 from conftest import load_sample
+from digits.background.engine_local import LocalJob
+from digits.background.tasks import TrainTask
 from digits.data import load_mnist
-from digits.engine_local import LocalJob
 from digits.models import default_hyperparameters
 from digits.store import ModelStore
-from digits.tasks import TrainTask
 from digits.unipen import strokes_to_canvas_points
 from harness.browser import (
     BROWSER_TESTS,

@@ -15,11 +15,11 @@ import keras
 import pytest
 
 from conftest import PROJECT_ROOT, SAMPLE_NPZ, load_sample
+from digits.background.engine_local import LocalJob
+from digits.background.tasks import TrainTask
 from digits.data import Mnist
-from digits.engine_local import LocalJob
 from digits.models import default_hyperparameters
 from digits.store import RECORD_FILE, ModelStore, StoreError
-from digits.tasks import TrainTask
 from harness.browser import child_pids, process_cpu_seconds
 
 

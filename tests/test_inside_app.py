@@ -10,11 +10,11 @@ from streamlit.testing.v1 import AppTest
 
 from conftest import PROJECT_ROOT, load_sample
 from digits import snapshots
-from digits.engine_local import LocalJob
+from digits.background.engine_local import LocalJob
+from digits.background.tasks import TrainTask
 from digits.models import default_hyperparameters
 from digits.snapshots import first_epoch_steps
 from digits.store import ModelStore
-from digits.tasks import TrainTask
 
 APP = str(PROJECT_ROOT / "streamlit_app.py")
 

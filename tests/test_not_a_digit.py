@@ -247,9 +247,9 @@ def test_the_eleventh_output_starts_silent_and_learns(ten, sample) -> None:
 
 def test_a_run_trained_as_the_train_page_does_saves_its_calibrated_threshold() -> None:
     from conftest import load_sample
-    from digits.engine_local import LocalJob
+    from digits.background.engine_local import LocalJob
+    from digits.background.tasks import TrainTask
     from digits.models import default_hyperparameters
-    from digits.tasks import TrainTask
 
     job = LocalJob(TrainTask(default_hyperparameters("mlp", epochs=1, batch_size=100), "calibrated-run", load_sample),
                    ModelStore()).start()
@@ -261,10 +261,10 @@ def test_a_run_trained_as_the_train_page_does_saves_its_calibrated_threshold() -
 
 def test_a_run_that_learned_what_is_not_a_digit_rejects_doodles_of_kinds_it_never_saw() -> None:
     from conftest import load_sample
+    from digits.background.engine_local import LocalJob
+    from digits.background.tasks import TrainTask
     from digits.doodles import HELD_OUT_KINDS, make_doodles
-    from digits.engine_local import LocalJob
     from digits.models import default_hyperparameters
-    from digits.tasks import TrainTask
 
     doodles = make_doodles(HELD_OUT_KINDS, 20, seed=99)
     unseen = render_sample([doodle.strokes for doodle in doodles], [doodle.kind for doodle in doodles])

@@ -17,15 +17,15 @@ import numpy as np
 import pytest
 
 from conftest import PROJECT_ROOT, TESTS_DIR, load_sample
+from digits.background.engine_local import LocalEngine
+from digits.background.jobs import Job, JobRegistry, Task
+from digits.background.journal import JOURNAL_DIR, RunJournal, interrupted_runs
+from digits.background.tasks import TrainTask
 from digits.checkpoints import Checkpoint, TrainingState, capture, restore
 from digits.data import Mnist, load_npz
-from digits.engine_local import LocalEngine
-from digits.jobs import Job, JobRegistry, Task
-from digits.journal import JOURNAL_DIR, RunJournal, interrupted_runs
 from digits.models import build_model, default_hyperparameters
 from digits.snapshots import Recording
 from digits.store import ModelStore
-from digits.tasks import TrainTask
 from digits.teach import Drawings, TeachSettings, teach_task
 from digits.training import new_metrics, train
 

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from digits.journal import JOURNAL_DIR
+from digits.background.journal import JOURNAL_DIR
 from digits.store import ModelStore
 from harness.browser import (
     BROWSER_TESTS,

@@ -11,8 +11,9 @@ import pytest
 
 from conftest import load_sample, tiny_split
 from digits import snapshots
+from digits.background.engine_local import LocalJob
+from digits.background.tasks import TrainTask
 from digits.data import Mnist
-from digits.engine_local import LocalJob
 from digits.inside_charts import digit_accuracy_bars, digit_map, learned_pictures, strip_picture
 from digits.models import CONVOLUTION_FILTERS, default_hyperparameters
 from digits.snapshots import (
@@ -25,7 +26,6 @@ from digits.snapshots import (
     steady_projection,
 )
 from digits.store import ModelStore
-from digits.tasks import TrainTask
 from digits.training import new_metrics, train, training_count
 
 

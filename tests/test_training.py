@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 
 from conftest import load_sample, tiny_split
+from digits.background.engine_local import LocalEngine, LocalJob
+from digits.background.jobs import AlreadyTraining, JobRegistry, JobStatus
+from digits.background.tasks import TrainTask
 from digits.data import Mnist, load_npz
-from digits.engine_local import LocalEngine, LocalJob
-from digits.jobs import AlreadyTraining, JobRegistry, JobStatus
 from digits.models import build_model, default_hyperparameters
 from digits.store import ModelStore
-from digits.tasks import TrainTask
 from digits.training import Metrics, diverged, make_recorder, new_metrics, train
 
 

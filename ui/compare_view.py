@@ -11,6 +11,8 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from digits.background.jobs import AlreadyTraining, Job, Snapshot
+from digits.background.tasks import TrainTask
 from digits.charts import race_curves
 from digits.compare import (
     VARIED_SETTINGS,
@@ -22,11 +24,9 @@ from digits.compare import (
     varied_setting,
 )
 from digits.data import load_mnist
-from digits.jobs import AlreadyTraining, Job, Snapshot
 from digits.lesson_link import RACE_EPOCHS_RANGE
 from digits.models import MODEL_DESCRIPTIONS, MODEL_KINDS, InvalidSetting
 from digits.store import StoreError
-from digits.tasks import TrainTask
 from ui import inside_view, resources, session
 
 ONE_RUN, COMPARE = "One run", "Compare settings"

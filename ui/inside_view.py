@@ -11,8 +11,8 @@ import streamlit as st
 from PIL import Image
 
 from digits import snapshots
+from digits.background.jobs import Job
 from digits.inside_charts import answer_text, digit_accuracy_bars, digit_map, learned_pictures, when_text
-from digits.jobs import Job
 from digits.snapshots import NetworkSnapshot, Probe, Recording, SnapshotsDamaged
 from digits.store import StoreError
 from ui import resources

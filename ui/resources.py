@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import streamlit as st
 
+from digits.background.engines import engine_from_environment
+from digits.background.jobs import JobRegistry
 from digits.data import IMAGE_SIZE, DataError, Mnist, load_mnist
-from digits.engines import engine_from_environment
-from digits.jobs import JobRegistry
 from digits.store import DEFAULT_RUN, ModelStore, StoredRun, StoreError
 from ui import server
 

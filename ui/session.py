@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from digits.jobs import Job, Snapshot
+from digits.background.jobs import Job, Snapshot
 from digits.store import DEFAULT_RUN, StoredRun
 from ui import resources
 

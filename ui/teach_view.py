@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
+from digits.background.jobs import AlreadyTraining, Job
 from digits.checkpoints import carried_on_note
 from digits.data import load_mnist
 from digits.feedback import FeedbackError, default_drawings_dir, save_drawing
-from digits.jobs import AlreadyTraining, Job
 from digits.preprocess import preprocess_canvas
 from digits.store import StoredRun, StoreError
 from digits.teach import MIN_DRAWINGS, Drawings, TeachError, missing_digits, other_peoples_digits, read_drawings

@@ -1,12 +1,12 @@
-"""Which engine runs the jobs: the one module that knows every engine, so the job base classes (digits.jobs)
+"""Which engine runs the jobs: the one module that knows every engine, so the job base classes (digits.background.jobs)
 never import the engines built on them."""
 
 from __future__ import annotations
 
 import os
 
-from digits.engine_local import LocalEngine
-from digits.jobs import Engine
+from digits.background.engine_local import LocalEngine
+from digits.background.jobs import Engine
 
 RAY_ADDRESS_ENV = "DIGITS_RAY_ADDRESS"
 
@@ -19,7 +19,7 @@ def engine_from_environment(
     engine's)."""
     address = ray_address or os.environ.get(RAY_ADDRESS_ENV)
     if address:
-        from digits.engine_ray import RayEngine  # Ray is optional: imported only when asked for
+        from digits.background.engine_ray import RayEngine  # Ray is optional: imported only when asked for
 
         return RayEngine(address)
     return LocalEngine(max_running) if niceness is None else LocalEngine(max_running, niceness)

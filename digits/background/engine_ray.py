@@ -23,8 +23,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from digits.engine_local import TRAINING_NICENESS
-from digits.jobs import LOST_MACHINE, EngineUnavailable, Job, JobStatus, Task, TaskMessage, TaskResult, failure
+from digits.background.engine_local import TRAINING_NICENESS
+from digits.background.jobs import (
+    LOST_MACHINE,
+    EngineUnavailable,
+    Job,
+    JobStatus,
+    Task,
+    TaskMessage,
+    TaskResult,
+    failure,
+)
 from digits.training import UPDATE_SECONDS
 
 if TYPE_CHECKING:
@@ -32,7 +41,7 @@ if TYPE_CHECKING:
 
 CPUS_PER_RUN_ENV = "DIGITS_RAY_CPUS_PER_RUN"
 DEFAULT_CPUS_PER_RUN = 1
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parents[1]  # the digits package, shipped to the cluster whole
 # Threads of one actor: one runs the task, the others answer "any news?" and "stop" meanwhile.
 ACTOR_THREADS = 4
 

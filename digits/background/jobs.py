@@ -1,12 +1,12 @@
 """Runs in the background: a job runs one *task* on an engine, and pages and the CLI watch it.
 
-A task (see digits.tasks) is a small picklable object whose ``run(report, stop_event)`` does the work
+A task (see digits.background.tasks) is a small picklable object whose ``run(report, stop_event)`` does the work
 wherever the engine puts it, reports what happens as typed messages, and returns a TaskResult holding
 the model as the bytes of a .keras file. The job, in the app's own process, keeps the latest state for
 ``snapshot()`` and saves the model in the app's own store, so no engine needs a shared filesystem.
 
-Engines: digits.engine_local (a process of its own per run, the default) and digits.engine_ray (a Ray
-cluster, chosen by DIGITS_RAY_ADDRESS); digits.engines picks one. This module imports neither.
+Engines: engine_local (a process of its own per run, the default) and engine_ray (a Ray cluster, chosen by
+DIGITS_RAY_ADDRESS), beside this module in digits.background; engines picks one. This module imports neither.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
+from digits.background.journal import JOURNAL_DIR, RunJournal
 from digits.checkpoints import Checkpoint, EpochFinished, Resume
-from digits.journal import JOURNAL_DIR, RunJournal
 from digits.models import Hyperparameters
 from digits.snapshots import ProbeChosen, Recording, SnapshotTaken
 from digits.store import StoreError
@@ -186,9 +186,10 @@ class Job:
     can be cancelled. ``stop()`` ends training after the current batch, and the model trained so far is
     still tested and saved. A model that cannot be saved stays in ``model_file`` for a download.
 
-    After each finished epoch the job keeps a checkpoint, in its journal too when it has one (digits.journal).
-    When the task's process or machine is lost the run carries on from it, on another machine when it was lost
-    with its machine; a server started again carries on the runs its journal holds (JobRegistry).
+    After each finished epoch the job keeps a checkpoint, in its journal too when it has one
+    (digits.background.journal). When the task's process or machine is lost the run carries on from it, on another
+    machine when it was lost with its machine; a server started again carries on the runs its journal holds
+    (JobRegistry).
     """
 
     def __init__(self, task: Task, store: ModelStore | None = None, slots: threading.Semaphore | None = None,
@@ -444,7 +445,7 @@ class JobRegistry:
         """Carry on the runs ``store``'s journal holds that no live server is training (a server that was
         training them was lost), each from its last finished epoch, under its own id and owner, so a page
         that had it in its address finds it again."""
-        from digits.journal import interrupted_runs
+        from digits.background.journal import interrupted_runs
 
         jobs = []
         for run in interrupted_runs(store.root):

@@ -20,7 +20,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from digits.jobs import Job, JobStatus, StopRequest, Task, TaskMessage, TaskResult, failure
+from digits.background.jobs import Job, JobStatus, StopRequest, Task, TaskMessage, TaskResult, failure
 
 if TYPE_CHECKING:
     from digits.store import ModelStore
@@ -70,7 +70,7 @@ class LocalJob(Job):
         # script (Streamlit's __main__) once more in the new process, in bare mode.
         connection, child_end = multiprocessing.Pipe()
         process = subprocess.Popen(
-            [sys.executable, "-c", "from digits.engine_local import task_process; task_process()",
+            [sys.executable, "-c", "from digits.background.engine_local import task_process; task_process()",
              str(child_end.fileno()), str(self._niceness)],
             pass_fds=[child_end.fileno()], env={**os.environ, "PYTHONPATH": _import_path()},
         )
@@ -113,7 +113,7 @@ def receive(connection: Connection) -> object:
 def _import_path() -> str:
     """PYTHONPATH for the task's process: this package's folder first, then what it had."""
     inherited = os.environ.get("PYTHONPATH")
-    here = str(Path(__file__).resolve().parent.parent)
+    here = str(Path(__file__).resolve().parents[2])  # the folder holding the digits package
     return here + (os.pathsep + inherited if inherited else "")
 
 
@@ -122,7 +122,7 @@ def task_process() -> None:
 
     If the server goes, even killed, the connection breaks and this process ends at once: a run nobody
     can see must not go on holding the CPU. The server, started again, carries the run on from its last
-    finished epoch (digits.journal).
+    finished epoch (digits.background.journal).
     """
     server = Connection(int(sys.argv[1]))
     # Ctrl-C in the server's terminal reaches this process too: the server's going ends it (below), not the key,

@@ -1,4 +1,4 @@
-"""Tasks an engine runs (see digits.jobs.Task): small picklable dataclasses whose ``run`` does the work.
+"""Tasks an engine runs (see digits.background.jobs.Task): small picklable dataclasses whose ``run`` does the work.
 
 TrainTask is the app's first: load the digits (and, to learn what is not a digit, draw doodles), train with
 live figures, test, pack the model.
@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from digits.background.jobs import JobStatus, Progress, Saving, Started, TaskMessage, TaskResult
 from digits.checkpoints import EpochFinished, Resume
 from digits.data import Mnist
-from digits.jobs import JobStatus, Progress, Saving, Started, TaskMessage, TaskResult
 from digits.models import Hyperparameters, model_compute_dtype
 
 if TYPE_CHECKING:

@@ -1,4 +1,4 @@
-"""Runs in progress, written down so that a server started again carries them on (digits.jobs).
+"""Runs in progress, written down so that a server started again carries them on (digits.background.jobs).
 
 Each job that trains keeps a folder under the store's ``.training/``: its task (as sent to the engine), who
 started it and when, and a checkpoint after each finished epoch (digits.checkpoints). The folder goes once the
@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from digits.background.jobs import Task
     from digits.checkpoints import Checkpoint
-    from digits.jobs import Task
 
 JOURNAL_DIR = ".training"
 TASK_FILE = "task.pickle"
