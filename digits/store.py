@@ -226,9 +226,11 @@ class ModelStore:
             name = f"{base[: MAX_NAME_LENGTH - 6]}-{number}"
         return name
 
-    def save(self, model: keras.Model, record: RunRecord) -> RunRecord:
-        """Save model and record atomically under the record's (sanitised) name."""
-        return self._save(lambda path: without_optimizer(model).save(path), record)
+    def save(self, model: keras.Model, record: RunRecord,
+             write_extras: Callable[[Path], object] | None = None) -> RunRecord:
+        """Save model and record atomically under the record's (sanitised) name; ``write_extras`` as for
+        ``save_file``."""
+        return self._save(lambda path: without_optimizer(model).save(path), record, write_extras)
 
     def save_file(self, model_file: bytes, record: RunRecord,
                   write_extras: Callable[[Path], object] | None = None) -> RunRecord:

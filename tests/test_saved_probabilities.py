@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from conftest import hand_built, tiny_split
-from digits.data import Mnist
+from digits.data import Mnist, load_mnist
 from digits.evaluation import Evaluation, evaluate
 from digits.saved_probabilities import (
     PROBABILITIES_FILE,
@@ -100,3 +100,7 @@ def test_probabilities_of_a_replaced_model_are_stale(run_folder: Path, sample: M
     # The figures are the new model's, not the saved ones of the model it replaced.
     replaced = evaluation_of_run(run_folder, sample, lambda: load_model_file(run_folder / MODEL_FILE, "mlp"))
     assert_same_figures(replaced, evaluate(hand_built(10), sample.x_test, sample.y_test))
+
+
+def test_a_run_saved_by_the_app_carries_its_reading_of_the_test_digits_the_app_loads(trained_mlp: Path) -> None:
+    assert saved_probabilities(trained_mlp, load_mnist()) is not None
