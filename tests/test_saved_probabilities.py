@@ -19,7 +19,7 @@ from digits.saved_probabilities import (
     save_test_probabilities,
     saved_probabilities,
 )
-from digits.store import MODEL_FILE, load_model_file
+from digits.store import BUILTIN_DEFAULT_DIR, MODEL_FILE, load_model_file
 
 
 @pytest.fixture
@@ -104,3 +104,18 @@ def test_probabilities_of_a_replaced_model_are_stale(run_folder: Path, sample: M
 
 def test_a_run_saved_by_the_app_carries_its_reading_of_the_test_digits_the_app_loads(trained_mlp: Path) -> None:
     assert saved_probabilities(trained_mlp, load_mnist()) is not None
+
+
+def test_the_shipped_probabilities_are_what_the_shipped_model_reads(sample: Mnist) -> None:
+    # The sample's test digits are MNIST's first 500: the shipped file's first rows must be the model's reading of
+    # them. Read again here, on whatever CPU runs the tests, the last bits may differ.
+    with np.load(BUILTIN_DEFAULT_DIR / PROBABILITIES_FILE) as saved:
+        shipped = saved["probabilities"]
+    assert shipped.shape == (10_000, 11)
+    model = load_model_file(BUILTIN_DEFAULT_DIR / MODEL_FILE, "default")
+    np.testing.assert_allclose(shipped[:len(sample.y_test)], evaluate(model, sample.x_test, sample.y_test)
+                               .probabilities, rtol=1e-4, atol=1e-6)
+
+
+def test_the_shipped_probabilities_are_current_on_full_mnist(full_mnist_dir: Path) -> None:
+    assert saved_probabilities(BUILTIN_DEFAULT_DIR, load_mnist(full_mnist_dir)) is not None
