@@ -15,7 +15,6 @@ saved before the file existed and when the file is damaged.
 from __future__ import annotations
 
 import hashlib
-import os
 import sys
 import zipfile
 import zlib
@@ -37,7 +36,7 @@ PROBABILITIES_FILE = "test_probabilities.npz"
 _DAMAGED = (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error)
 
 
-class StaleProbabilities(Exception):
+class UnusableProbabilities(Exception):
     """The saved probabilities cannot stand for the model's reading: damaged, or read on other digits or by
     another model file. The message says which."""
 
@@ -56,20 +55,16 @@ def save_test_probabilities(folder: Path, data: Mnist) -> None:
 
 
 def write_probabilities(folder: Path, probabilities: np.ndarray, data: Mnist) -> None:
-    """Save ``probabilities``, the reading of ``data``'s test digits by the model in ``folder``.
-
-    Written to a hidden file that is renamed into place, so a reader never sees half a file."""
-    partial = folder / f".{PROBABILITIES_FILE}.partial"
-    with partial.open("wb") as file:
-        np.savez_compressed(file, probabilities=np.asarray(probabilities, dtype=np.float32),
-                            test_fingerprint=np.array(data.test_fingerprint),
-                            model_sha256=np.array(model_file_digest(folder)))
-    os.replace(partial, folder / PROBABILITIES_FILE)
+    """Save ``probabilities``, the reading of ``data``'s test digits by the model in ``folder``. (Runs are
+    written in a folder of their own before it appears in the store; a file left half written reads as damaged.)"""
+    np.savez_compressed(folder / PROBABILITIES_FILE, probabilities=np.asarray(probabilities, dtype=np.float32),
+                        test_fingerprint=np.array(data.test_fingerprint),
+                        model_sha256=np.array(model_file_digest(folder)))
 
 
 def saved_probabilities(folder: Path, data: Mnist) -> np.ndarray | None:
     """The saved reading of ``data``'s test digits by the model in ``folder``: (N, 10) or (N, 11) float32; None
-    when none was saved (runs saved before it was); StaleProbabilities when it cannot be used."""
+    when none was saved (runs saved before it was); UnusableProbabilities when it cannot be used."""
     path = folder / PROBABILITIES_FILE
     if not path.is_file():
         return None
@@ -78,18 +73,18 @@ def saved_probabilities(folder: Path, data: Mnist) -> np.ndarray | None:
             probabilities = saved["probabilities"]
             test_fingerprint, model_sha256 = saved["test_fingerprint"].item(), saved["model_sha256"].item()
     except _DAMAGED as error:
-        raise StaleProbabilities(f"are damaged ({type(error).__name__}: {error})") from error
+        raise UnusableProbabilities(f"are damaged ({type(error).__name__}: {error})") from error
     if probabilities.dtype != np.float32 or probabilities.ndim != 2 \
             or probabilities.shape[1] not in (NUM_CLASSES, NUM_CLASSES + 1):
-        raise StaleProbabilities(f"are not a model's probabilities ({probabilities.dtype}, {probabilities.shape})")
+        raise UnusableProbabilities(f"are not a model's probabilities ({probabilities.dtype}, {probabilities.shape})")
     if test_fingerprint != data.test_fingerprint or len(probabilities) != len(data.y_test):
-        raise StaleProbabilities(f"were read on other test digits than {data.source}'s")
+        raise UnusableProbabilities(f"were read on other test digits than {data.source}'s")
     try:
         model_changed = model_sha256 != model_file_digest(folder)
     except OSError as error:
-        raise StaleProbabilities(f"have no model file to check against ({error.strerror or error})") from error
+        raise UnusableProbabilities(f"have no model file to check against ({error.strerror or error})") from error
     if model_changed:
-        raise StaleProbabilities("were read by another model file than the one saved now")
+        raise UnusableProbabilities("were read by another model file than the one saved now")
     return probabilities
 
 
@@ -99,7 +94,7 @@ def evaluation_of_run(folder: Path, data: Mnist, load_model: Callable[[], keras.
     Either way the figures are the same."""
     try:
         probabilities = saved_probabilities(folder, data)
-    except StaleProbabilities as why:
+    except UnusableProbabilities as why:
         print(f"Reading the test digits with run {folder.name!r}'s model: its saved test probabilities {why}.",
               file=sys.stderr)
         probabilities = None

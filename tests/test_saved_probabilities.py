@@ -14,7 +14,7 @@ from digits.data import Mnist, load_mnist
 from digits.evaluation import Evaluation, evaluate
 from digits.saved_probabilities import (
     PROBABILITIES_FILE,
-    StaleProbabilities,
+    UnusableProbabilities,
     evaluation_of_run,
     save_test_probabilities,
     saved_probabilities,
@@ -76,7 +76,7 @@ def test_a_damaged_file_falls_back_to_the_model_and_says_why(run_folder: Path, s
     path.write_bytes({"garbage": b"not a file of probabilities", "truncated": whole[:middle], "empty": b"",
                       "bytes flipped": whole[:middle] + bytes(b ^ 0xFF for b in whole[middle:middle + 64])
                       + whole[middle + 64:]}[damage])
-    with pytest.raises(StaleProbabilities, match="damaged"):
+    with pytest.raises(UnusableProbabilities, match="damaged"):
         saved_probabilities(run_folder, sample)
     loads: list[int] = []
     assert_same_figures(evaluation_of_run(run_folder, sample, loader_counting(run_folder, loads)), expected)
@@ -86,7 +86,7 @@ def test_a_damaged_file_falls_back_to_the_model_and_says_why(run_folder: Path, s
 
 def test_probabilities_read_on_other_test_digits_are_stale(run_folder: Path, sample: Mnist) -> None:
     fewer = tiny_split(sample, test=100)
-    with pytest.raises(StaleProbabilities, match="other test digits"):
+    with pytest.raises(UnusableProbabilities, match="other test digits"):
         saved_probabilities(run_folder, fewer)
     loads: list[int] = []
     result = evaluation_of_run(run_folder, fewer, loader_counting(run_folder, loads))
@@ -95,7 +95,7 @@ def test_probabilities_read_on_other_test_digits_are_stale(run_folder: Path, sam
 
 def test_probabilities_of_a_replaced_model_are_stale(run_folder: Path, sample: Mnist) -> None:
     hand_built(10).save(run_folder / MODEL_FILE)
-    with pytest.raises(StaleProbabilities, match="another model file"):
+    with pytest.raises(UnusableProbabilities, match="another model file"):
         saved_probabilities(run_folder, sample)
     # The figures are the new model's, not the saved ones of the model it replaced.
     replaced = evaluation_of_run(run_folder, sample, lambda: load_model_file(run_folder / MODEL_FILE, "mlp"))
