@@ -203,11 +203,11 @@ def _load_run(store: ModelStore, name: str) -> Any:
 
 
 def command_evaluate(args: argparse.Namespace, store: ModelStore) -> int:
-    from digits.evaluation import evaluate
+    from digits.saved_probabilities import evaluation_of_run
 
-    model = _load_run(store, args.name)
-    data = load_mnist()
-    result = evaluate(model, data.x_test, data.y_test)
+    folder = store.folder(args.name)  # StoreError for a name no run can have
+    # From the test probabilities saved with the run when it has them: no TensorFlow to load.
+    result = evaluation_of_run(folder, load_mnist(), lambda: _load_run(store, args.name))
     if args.json:
         _print_json(
             {

@@ -58,10 +58,19 @@ class Mnist:
     @property
     def fingerprint(self) -> str:
         """A short SHA-256 of all four arrays: which data a saved model was trained on."""
-        digest = hashlib.sha256()
-        for array in (self.x_train, self.y_train, self.x_test, self.y_test):
-            digest.update(np.ascontiguousarray(array).data)
-        return digest.hexdigest()[:16]
+        return _fingerprint(self.x_train, self.y_train, self.x_test, self.y_test)
+
+    @property
+    def test_fingerprint(self) -> str:
+        """A short SHA-256 of the test digits and labels: which digits a saved reading of them was made on."""
+        return _fingerprint(self.x_test, self.y_test)
+
+
+def _fingerprint(*arrays: np.ndarray) -> str:
+    digest = hashlib.sha256()
+    for array in arrays:
+        digest.update(np.ascontiguousarray(array).data)
+    return digest.hexdigest()[:16]
 
 
 def normalise(images: np.ndarray) -> np.ndarray:

@@ -56,6 +56,7 @@ from digits.non_digits import (
 )
 from digits.predict import NOT_A_DIGIT, Decision, ProbabilityFunction, make_predictor
 from digits.quickdraw import split_by_kind
+from digits.saved_probabilities import save_test_probabilities
 from digits.store import BUILTIN_DEFAULT_DIR, DEFAULT_RUN, ModelStore, RunRecord
 from digits.training import training_count
 from digits.unipen import DrawnDigit, fit_to_square
@@ -317,7 +318,9 @@ def ship_default(model: keras.Model, data: Mnist, drawn: list[DrawnDigit], lette
                                   "held_out_real_kinds": sorted({str(d.label) for d in split_by_kind(real)[1]})})
     destination.parent.mkdir(parents=True, exist_ok=True)  # an --output in a new folder: the hours are not lost
     with tempfile.TemporaryDirectory(dir=destination.parent) as staging:
-        saved = ModelStore(staging, builtin=None).save(model, record)
+        # Evaluate's first figures come from the test probabilities saved beside the model (no TensorFlow).
+        saved = ModelStore(staging, builtin=None).save(
+            model, record, write_extras=lambda folder: save_test_probabilities(folder, data))
         shutil.rmtree(destination, ignore_errors=True)
         (Path(staging) / DEFAULT_RUN).rename(destination)
     return saved

@@ -171,6 +171,18 @@ def model_file_bytes(model: keras.Model) -> bytes:
         return path.read_bytes()
 
 
+def load_model_file(path: Path, name: str) -> keras.Model:
+    """The .keras file at ``path`` (run ``name``'s model), loaded in safe mode; StoreError when it cannot be."""
+    import keras
+
+    if not path.is_file():
+        raise StoreError(f"Run {name!r} has no model file.")
+    try:
+        return keras.saving.load_model(path, compile=False, safe_mode=True)
+    except Exception as error:  # Keras raises many kinds for damaged or unsafe files.
+        raise StoreError(f"The model of run {name!r} cannot be loaded: {error}") from error
+
+
 def sanitise_name(name: str) -> str:
     """A safe folder name from what a person typed: letters, digits, '.', '_' and '-' only.
 
@@ -219,9 +231,11 @@ class ModelStore:
             name = f"{base[: MAX_NAME_LENGTH - 6]}-{number}"
         return name
 
-    def save(self, model: keras.Model, record: RunRecord) -> RunRecord:
-        """Save model and record atomically under the record's (sanitised) name."""
-        return self._save(lambda path: without_optimizer(model).save(path), record)
+    def save(self, model: keras.Model, record: RunRecord,
+             write_extras: Callable[[Path], object] | None = None) -> RunRecord:
+        """Save model and record atomically under the record's (sanitised) name; ``write_extras`` as for
+        ``save_file``."""
+        return self._save(lambda path: without_optimizer(model).save(path), record, write_extras)
 
     def save_file(self, model_file: bytes, record: RunRecord,
                   write_extras: Callable[[Path], object] | None = None) -> RunRecord:
@@ -287,15 +301,7 @@ class ModelStore:
 
     def load(self, name: str) -> keras.Model:
         """The saved model, loaded in safe mode (no code from the file runs)."""
-        import keras
-
-        path = self._run_dir(name) / MODEL_FILE
-        if not path.is_file():
-            raise StoreError(f"Run {name!r} has no model file.")
-        try:
-            return keras.saving.load_model(path, compile=False, safe_mode=True)
-        except Exception as error:  # Keras raises many kinds for damaged or unsafe files.
-            raise StoreError(f"The model of run {name!r} cannot be loaded: {error}") from error
+        return load_model_file(self._run_dir(name) / MODEL_FILE, name)
 
     def folder(self, name: str) -> Path:
         """The folder of run ``name``, for the files saved beside its model (StoreError for a bad name)."""

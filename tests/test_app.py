@@ -251,6 +251,30 @@ def test_evaluate_shows_figures_and_a_chosen_cell_fills_the_gallery(
     assert wrong >= count
 
 
+def test_evaluate_takes_its_figures_from_the_test_probabilities_saved_with_the_run(
+    trained_mlp: Path, sample: Mnist, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from digits.evaluation import evaluate
+    from digits.saved_probabilities import save_test_probabilities
+    from digits.store import MODEL_FILE, load_model_file
+
+    folder = ModelStore().root / train_run(trained_mlp, "read-once")
+    save_test_probabilities(folder, sample)  # the test digits this app loads
+    expected = evaluate(load_model_file(folder / MODEL_FILE, "read-once"), sample.x_test, sample.y_test)
+
+    def reading_again(*args: object) -> None:
+        raise AssertionError("Evaluate read the test digits again instead of taking the saved probabilities")
+
+    monkeypatch.setattr("digits.saved_probabilities.evaluate", reading_again)
+    at = app("app_pages/evaluate.py")
+    at.selectbox(key="evaluate_run").set_value("read-once").run()
+    assert not at.exception, [e.value for e in at.exception]
+    figures = {metric.label: metric.value for metric in at.metric}
+    assert figures["Test accuracy"] == f"{expected.accuracy:.2%}"
+    assert figures["Test loss"] == f"{expected.loss:.4f}"
+    assert figures["Mistakes"] == f"{expected.wrong:,} of 500 wrong"
+
+
 def test_evaluate_survives_a_damaged_model_file(trained_mlp: Path) -> None:
     train_run(trained_mlp, "damaged")
     (ModelStore().root / "damaged" / "model.keras").write_bytes(b"not a model")

@@ -75,10 +75,10 @@ def _cached_predictor(name: str, created: str) -> ProbabilityFunction:
 
 @st.cache_resource(max_entries=8, show_spinner="Testing the model on 10,000 digits...")
 def _cached_evaluation(name: str, created: str) -> Evaluation:
-    from digits.evaluation import evaluate
+    from digits.saved_probabilities import evaluation_of_run
 
-    data = _cached_mnist()
-    return evaluate(_cached_model(name, created), data.x_test, data.y_test)
+    # From the test probabilities saved with the run when it has them: no TensorFlow before the first figures.
+    return evaluation_of_run(store().folder(name), _cached_mnist(), lambda: _cached_model(name, created))
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
