@@ -1,6 +1,7 @@
 """What is saved beside a run's model once it has trained: its snapshots (digits.snapshots), its TensorBoard
-logs (digits.tensorboard_logs) and its probabilities on the test digits (digits.saved_probabilities). None may
-cost the run itself: a part that cannot be written is left out, and said so."""
+logs (digits.tensorboard_logs) and its probabilities on the test digits (digits.saved_probabilities), as the task
+read them when it tested its model: no model is loaded again to save them. None may cost the run itself: a part
+that cannot be written is left out, and said so."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ import sys
 from pathlib import Path
 
 from digits import snapshots
+from digits.saved_probabilities import TestReading, write_probabilities
 from digits.training import Metrics
 
 
-def write_run_extras(folder: Path, recording: snapshots.Recording, metrics: Metrics | None) -> None:
+def write_run_extras(folder: Path, recording: snapshots.Recording, metrics: Metrics | None,
+                     test_reading: TestReading | None) -> None:
     if recording:
         try:
             snapshots.save(recording, folder)
@@ -24,17 +27,8 @@ def write_run_extras(folder: Path, recording: snapshots.Recording, metrics: Metr
             write_logs(folder, metrics, recording)
         except (OSError, ValueError) as error:
             print(f"The run's TensorBoard logs were not written: {error}", file=sys.stderr)
-    write_test_probabilities(folder)
-
-
-def write_test_probabilities(folder: Path) -> None:
-    """The model's reading of the MNIST test digits that Evaluate shows (load_mnist's, as the app loads them),
-    so its figures need no TensorFlow on a server just started; without it Evaluate reads them again."""
-    from digits.data import DataError, load_mnist
-    from digits.saved_probabilities import save_test_probabilities
-    from digits.store import StoreError
-
-    try:
-        save_test_probabilities(folder, load_mnist())
-    except (DataError, StoreError, OSError) as error:
-        print(f"The run's test probabilities were not saved: {error}", file=sys.stderr)
+    if test_reading is not None:
+        try:
+            write_probabilities(folder, test_reading)
+        except OSError as error:
+            print(f"The run's test probabilities were not saved: {error}", file=sys.stderr)

@@ -19,6 +19,7 @@ import sys
 import zipfile
 import zlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,6 +37,15 @@ PROBABILITIES_FILE = "test_probabilities.npz"
 _DAMAGED = (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error)
 
 
+@dataclass(frozen=True)
+class TestReading:
+    """A model's probabilities on some test digits, and which digits (Mnist.test_fingerprint): what a task that
+    tested its model sends back with it, to be saved beside it."""
+
+    probabilities: np.ndarray
+    test_fingerprint: str
+
+
 class UnusableProbabilities(Exception):
     """The saved probabilities cannot stand for the model's reading: damaged, or read on other digits or by
     another model file. The message says which."""
@@ -51,14 +61,14 @@ def save_test_probabilities(folder: Path, data: Mnist) -> None:
 
     StoreError when the model cannot be loaded; OSError when the file cannot be written."""
     model = load_model_file(folder / MODEL_FILE, folder.name)
-    write_probabilities(folder, predict_probabilities(model, data.x_test), data)
+    write_probabilities(folder, TestReading(predict_probabilities(model, data.x_test), data.test_fingerprint))
 
 
-def write_probabilities(folder: Path, probabilities: np.ndarray, data: Mnist) -> None:
-    """Save ``probabilities``, the reading of ``data``'s test digits by the model in ``folder``. (Runs are
-    written in a folder of their own before it appears in the store; a file left half written reads as damaged.)"""
-    np.savez_compressed(folder / PROBABILITIES_FILE, probabilities=np.asarray(probabilities, dtype=np.float32),
-                        test_fingerprint=np.array(data.test_fingerprint),
+def write_probabilities(folder: Path, reading: TestReading) -> None:
+    """Save ``reading``, made by the model in ``folder``. (Runs are written in a folder of their own before it
+    appears in the store; a file left half written reads as damaged.)"""
+    np.savez_compressed(folder / PROBABILITIES_FILE, probabilities=np.asarray(reading.probabilities, dtype=np.float32),
+                        test_fingerprint=np.array(reading.test_fingerprint),
                         model_sha256=np.array(model_file_digest(folder)))
 
 

@@ -393,7 +393,7 @@ class TeachTask:
         outcome = train_reporting(report, metrics, lambda lock, callbacks: teach(
             model, lesson, self.settings, metrics, lock, stop_event, callbacks, resume), data)
         if outcome.status == JobStatus.DIVERGED:
-            return trained_result(outcome, None)
+            return trained_result(outcome)
         test = evaluate(outcome.model, data.x_test, data.y_test)
         taught_before = resume.checkpoint.metrics.elapsed_seconds if resume else 0.0  # before it was carried on
         record = new_run_record(name=self.name, hp=self.hp, history=metrics.history(), test=test.summary(),
@@ -407,7 +407,7 @@ class TeachTask:
             "replayed_drawn": len(replay_drawn), "before": before,
             "after": yardsticks.measure(outcome.model, test.accuracy),
         })
-        return trained_result(outcome, record)
+        return trained_result(outcome, record, test, data)
 
 
 def teach_task(store: ModelStore, source: str, drawings: Drawings, load_data: Callable[[], Mnist],

@@ -11,7 +11,7 @@ import pytest
 
 from conftest import hand_built, tiny_split
 from digits.data import Mnist, load_mnist
-from digits.evaluation import Evaluation, evaluate
+from digits.evaluation import Evaluation, evaluate, evaluation_from_probabilities
 from digits.saved_probabilities import (
     PROBABILITIES_FILE,
     UnusableProbabilities,
@@ -19,7 +19,7 @@ from digits.saved_probabilities import (
     save_test_probabilities,
     saved_probabilities,
 )
-from digits.store import BUILTIN_DEFAULT_DIR, MODEL_FILE, load_model_file
+from digits.store import BUILTIN_DEFAULT_DIR, MODEL_FILE, ModelStore, load_model_file
 
 
 @pytest.fixture
@@ -102,8 +102,12 @@ def test_probabilities_of_a_replaced_model_are_stale(run_folder: Path, sample: M
     assert_same_figures(replaced, evaluate(hand_built(10), sample.x_test, sample.y_test))
 
 
-def test_a_run_saved_by_the_app_carries_its_reading_of_the_test_digits_the_app_loads(trained_mlp: Path) -> None:
-    assert saved_probabilities(trained_mlp, load_mnist()) is not None
+def test_a_run_saved_by_the_app_carries_the_reading_it_was_tested_with(trained_mlp: Path, sample: Mnist) -> None:
+    # Sent back by the task that tested it (no model loaded again to save it): its figures are the record's.
+    probabilities = saved_probabilities(trained_mlp, sample)
+    assert probabilities is not None
+    record = ModelStore(trained_mlp.parent, builtin=None).record(trained_mlp.name)
+    assert evaluation_from_probabilities(probabilities, sample.y_test).accuracy == record.test_accuracy
 
 
 def test_the_shipped_probabilities_are_what_the_shipped_model_reads(sample: Mnist) -> None:

@@ -34,6 +34,7 @@ from digits.training import Metrics, MetricsUpdate
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from digits.saved_probabilities import TestReading
     from digits.store import ModelStore, RunRecord
 
 class JobStatus(StrEnum):
@@ -134,6 +135,7 @@ class TaskResult:
     model_file: bytes | None = None
     error: str | None = None
     lost: bool = False
+    test_reading: TestReading | None = None  # the model's probabilities on the test digits, saved beside it
 
 
 def failure(error: BaseException) -> TaskResult:
@@ -352,13 +354,13 @@ class Job:
         if isinstance(message, EpochFinished) and self._journal is not None and self._checkpoint is not None:
             self._journal.write(self._checkpoint)  # outside the lock: pages keep reading while it is written
 
-    def _write_extras(self, folder: Path) -> None:
-        """Beside the model: its snapshots and its TensorBoard logs (see digits.run_extras)."""
+    def _write_extras(self, folder: Path, test_reading: TestReading | None) -> None:
+        """Beside the model: its snapshots, its TensorBoard logs and its test reading (see digits.run_extras)."""
         from digits.run_extras import write_run_extras
 
         with self._lock:
             recording, metrics = self._recording.copy(), copy.deepcopy(self._metrics)
-        write_run_extras(folder, recording, metrics)
+        write_run_extras(folder, recording, metrics, test_reading)
 
     def _finish(self, result: TaskResult) -> None:
         """Save what the task produced in this process's store, then show its final state."""
@@ -368,7 +370,8 @@ class Job:
             record = dataclasses.replace(record, engine=where.engine, carried_on=list(where.carried_on))
         if record is not None and model_file is not None and self._store is not None:
             try:
-                record, model_file = self._store.save_file(model_file, record, self._write_extras), None
+                record, model_file = self._store.save_file(
+                    model_file, record, lambda folder: self._write_extras(folder, result.test_reading)), None
             except StoreError as save_error:  # e.g. a full disk: keep the model so it can still be downloaded
                 status, error = JobStatus.UNSAVED, str(save_error)
         self.model_file = model_file

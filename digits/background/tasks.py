@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     import keras
     from keras.callbacks import Callback
 
+    from digits.evaluation import Evaluation
     from digits.snapshots import NetworkSnapshot
     from digits.store import RunRecord
     from digits.training import Metrics, TrainingOutcome
@@ -74,13 +75,17 @@ def starting_metrics(resume: Resume | None, fresh: Callable[[], Metrics]) -> Met
     return copy.deepcopy(resume.checkpoint.metrics) if resume is not None else fresh()
 
 
-def trained_result(outcome: TrainingOutcome, record: RunRecord | None) -> TaskResult:
-    """A task's result once its training ended: the model and its record to save, or "diverged" and nothing."""
+def trained_result(outcome: TrainingOutcome, record: RunRecord | None = None, test: Evaluation | None = None,
+                   data: Mnist | None = None) -> TaskResult:
+    """A task's result once its training ended: the model, its record and its ``test`` on ``data``'s test digits to
+    save, or "diverged" and nothing."""
+    from digits.saved_probabilities import TestReading
     from digits.store import model_file_bytes
 
     if outcome.status == JobStatus.DIVERGED:
         return TaskResult(JobStatus.DIVERGED)
-    return TaskResult(JobStatus(outcome.status), record, model_file_bytes(outcome.model))
+    reading = TestReading(test.probabilities, data.test_fingerprint) if test is not None and data is not None else None
+    return TaskResult(JobStatus(outcome.status), record, model_file_bytes(outcome.model), test_reading=reading)
 
 
 def snapshot_recorder(data: Mnist, steps_per_epoch: int, report: Callable[[TaskMessage], None],
@@ -123,11 +128,11 @@ class TrainTask:
             self.hp, data, metrics, lock, stop_event, extra_train=extra, callbacks=callbacks, resume=resume),
             data, watchers)
         if outcome.status == JobStatus.DIVERGED:
-            return trained_result(outcome, None)
+            return trained_result(outcome)
         test = evaluate(outcome.model, data.x_test, data.y_test)
         record = new_run_record(name=self.name, hp=self.hp, history=metrics.history(), test=test.summary(),
                                 seconds=outcome.seconds, data=data, status=outcome.status,
                                 compute_dtype=model_compute_dtype(outcome.model),
                                 not_a_digit=calibrate_on_validation(outcome.model, data, self.hp.validation_split)
                                 .to_dict())
-        return trained_result(outcome, record)
+        return trained_result(outcome, record, test, data)
