@@ -365,6 +365,12 @@ def wait_for_run_to_finish(page, timeout: float = 30) -> None:
                            timeout=timeout * 1000)
 
 
+def address(page) -> str:
+    """The page's address as the browser has it now. (Playwright's ``page.url`` is a copy it updates only while it
+    talks to the browser: a loop that reads nothing else never sees the address change.)"""
+    return page.evaluate("location.href")
+
+
 def open_page(page, url: str) -> None:
     """Go to ``url`` and wait until its first run is over, before pressing anything."""
     page.goto(url)

@@ -16,6 +16,7 @@ from digits.background.journal import JOURNAL_DIR
 from digits.store import ModelStore
 from harness.browser import (
     BROWSER_TESTS,
+    address,
     app_env,
     assert_no_exception,
     metric,
@@ -40,7 +41,7 @@ def test_a_run_carries_on_live_after_its_server_is_killed(page, tmp_path: Path) 
         wait_for(lambda: metric(page, "Epoch").endswith(f"/ {EPOCHS}"), 60, "the run to start")
         wait_for(lambda: list(models.glob(f"{JOURNAL_DIR}/*/checkpoint-*.pickle")), 60, "its first finished epoch")
         os.killpg(first.pid, signal.SIGKILL)  # the server and its training process: a power cut
-    wait_for(lambda: "job" in parse_qs(urlsplit(page.url).query), 10, "the run in the address")
+    wait_for(lambda: "job" in parse_qs(urlsplit(address(page)).query), 10, "the run in the address")
     assert ModelStore(models, builtin=None).list() == [], "the run ended before its server was killed"
     with streamlit_server(env, port=urlsplit(page.url).port):
         page.reload()  # the person comes back to the tab
