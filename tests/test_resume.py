@@ -64,9 +64,9 @@ def wait_for_file(path: Path, process: subprocess.Popen | None = None) -> None:
         time.sleep(0.02)
 
 
-def kill_server_after_first_epoch(task: Task, models: Path, scratch: Path) -> str:
+def kill_server_after(epochs: int, task: Task, models: Path, scratch: Path) -> str:
     """Start the app's engine in a server process of its own running ``task``; SIGKILL it and its training process
-    once the run has finished its first epoch; the job's id."""
+    once the run has finished ``epochs`` epochs; the job's id."""
     task_file = scratch / "task.pickle"
     task_file.write_bytes(pickle.dumps(task))
     server = subprocess.Popen([sys.executable, str(TESTS_DIR / "app_engine_server.py"), str(task_file), str(models)],
@@ -74,7 +74,7 @@ def kill_server_after_first_epoch(task: Task, models: Path, scratch: Path) -> st
                               stdout=subprocess.PIPE, text=True, start_new_session=True)
     job_id = server.stdout.readline().strip()
     assert job_id, "the server never started the run"
-    wait_for_file(models / JOURNAL_DIR / job_id / FIRST_CHECKPOINT, server)
+    wait_for_file(models / JOURNAL_DIR / job_id / f"checkpoint-{epochs:05d}.pickle", server)
     os.killpg(server.pid, signal.SIGKILL)  # the server and the training process it started: a power cut
     server.wait(30)
     assert not (models / task.name).exists(), "the run was saved before the server was killed"
@@ -93,7 +93,7 @@ def carry_on(models: Path) -> Job:
 @pytest.mark.slow
 def test_a_run_carries_on_after_its_server_is_killed(sample: Mnist, tmp_path: Path) -> None:
     models = tmp_path / "models"
-    job_id = kill_server_after_first_epoch(TrainTask(HP, "survivor", load_sample), models, tmp_path)
+    job_id = kill_server_after(1, TrainTask(HP, "survivor", load_sample), models, tmp_path)
     job = carry_on(models)
     snapshot = job.snapshot()
     assert job.job_id == job_id and snapshot.status == "finished", snapshot.error
@@ -118,7 +118,7 @@ def test_a_run_carries_on_after_its_server_is_killed(sample: Mnist, tmp_path: Pa
 @pytest.mark.slow
 def test_stop_ends_a_run_that_carried_on_and_keeps_its_model(tmp_path: Path) -> None:
     models = tmp_path / "models"
-    kill_server_after_first_epoch(TrainTask(default_hyperparameters("mlp", epochs=30, batch_size=4), "halted",
+    kill_server_after(1, TrainTask(default_hyperparameters("mlp", epochs=30, batch_size=4), "halted",
                                             load_sample), models, tmp_path)
     [job] = JobRegistry(LocalEngine()).resume_interrupted(ModelStore(models, builtin=None))
     deadline = time.monotonic() + WAIT_SECONDS
@@ -141,12 +141,13 @@ def test_a_teaching_carries_on_after_its_server_is_killed(sample: Mnist, trained
     drawings = Drawings(sample.x_test[rows][:, :, ::-1].copy(), sample.y_test[rows])
     task = teach_task(store, "mlp", drawings, load_sample, settings=TeachSettings(epochs=4, batch_size=8, copies=8,
                                                                                   styled_per_digit=0, learn="all"))
-    kill_server_after_first_epoch(task, models, tmp_path)
+    kill_server_after(2, task, models, tmp_path)  # half way
     job = carry_on(models)
     assert job.snapshot().status == "finished", job.snapshot().error
     record = store.record(task.name)
     assert len(record.history["accuracy"]) == 4
     assert record.taught["from"] == "mlp" and record.carried_on[0]["why"] == "the server started again"
+    assert 2 <= record.carried_on[0]["from_epoch"] < 4
 
 
 @pytest.mark.slow
@@ -169,7 +170,7 @@ def test_a_run_whose_training_process_is_lost_carries_on_at_once(tmp_path: Path)
 def test_a_run_whose_data_changed_is_kept_as_interrupted(sample: Mnist, tmp_path: Path) -> None:
     models, data = tmp_path / "models", tmp_path / "mnist.npz"
     shutil.copy(TESTS_DIR / "data" / "mnist_sample.npz", data)
-    job_id = kill_server_after_first_epoch(TrainTask(HP, "moved-on", functools.partial(load_npz, data)), models,
+    job_id = kill_server_after(1, TrainTask(HP, "moved-on", functools.partial(load_npz, data)), models,
                                            tmp_path)
     np.savez(data, x_train=sample.x_train[::-1], y_train=sample.y_train[::-1], x_test=sample.x_test,
              y_test=sample.y_test)  # the same digits in another order: another fingerprint
