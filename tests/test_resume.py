@@ -184,6 +184,21 @@ def test_a_run_whose_data_changed_is_kept_as_interrupted(sample: Mnist, tmp_path
     ModelStore(models, builtin=None).load("moved-on")
 
 
+def test_a_run_cancelled_while_it_waited_leaves_nothing_to_carry_on(tmp_path: Path) -> None:
+    models = tmp_path / "models"
+    store = ModelStore(models, builtin=None)
+    registry = JobRegistry(LocalEngine(max_running=1))
+    first = registry.submit("one person", TrainTask(default_hyperparameters("mlp", epochs=30), "first", load_sample),
+                            store)
+    waiting = registry.submit("another", TrainTask(HP, "waiting", load_sample), store)
+    assert waiting.snapshot().status == "waiting" and (models / JOURNAL_DIR / waiting.job_id).is_dir()
+    waiting.stop()
+    first.stop()
+    assert waiting.wait(WAIT_SECONDS) and first.wait(WAIT_SECONDS)
+    assert waiting.snapshot().status == "cancelled"
+    assert list((models / JOURNAL_DIR).iterdir()) == []
+
+
 def checkpoint(epoch: int) -> Checkpoint:
     metrics = new_metrics(default_hyperparameters("mlp", epochs=3), 100)
     metrics.epoch = epoch

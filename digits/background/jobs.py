@@ -317,6 +317,7 @@ class Job:
 
     def _run(self) -> None:
         if not self._acquire_slot():
+            self._close_journal()
             self._set_status(JobStatus.CANCELLED)
             return
         self._set_status(self.status_with_a_slot)
@@ -354,6 +355,11 @@ class Job:
         if isinstance(message, EpochFinished) and self._journal is not None and self._checkpoint is not None:
             self._journal.write(self._checkpoint)  # outside the lock: pages keep reading while it is written
 
+    def _close_journal(self) -> None:
+        """The run has ended, saved or not, or was cancelled: nothing to carry on after a restart."""
+        if self._journal is not None:
+            self._journal.close()
+
     def _write_extras(self, folder: Path, test_reading: TestReading | None) -> None:
         """Beside the model: its snapshots, its TensorBoard logs and its test reading (see digits.run_extras)."""
         from digits.run_extras import write_run_extras
@@ -375,8 +381,7 @@ class Job:
             except StoreError as save_error:  # e.g. a full disk: keep the model so it can still be downloaded
                 status, error = JobStatus.UNSAVED, str(save_error)
         self.model_file = model_file
-        if self._journal is not None:
-            self._journal.close()  # ended, saved or not: nothing to carry on
+        self._close_journal()
         with self._lock:
             self._status, self._record, self._error = status, record, error
 
