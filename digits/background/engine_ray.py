@@ -162,12 +162,12 @@ class RayJob(Job):
         if self._actor is not None:
             self._actor.stop.remote()
 
-    def _may_carry_on(self, lost: TaskResult) -> bool:
+    def _may_carry_on(self) -> bool:
         """Only on another machine with room for the run: the one it was lost with may still look alive."""
         import ray
 
         lost_node = self.snapshot(with_metrics=False).engine["node_id"]
-        return super()._may_carry_on(lost) and any(
+        return super()._may_carry_on() and any(
             node["Alive"] and node["NodeID"] != lost_node and node["Resources"].get("CPU", 0) >= self._ray.cpus_per_run
             for node in ray.nodes())
 

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
-from digits.background.journal import JOURNAL_DIR, RunJournal
+from digits.background.journal import JOURNAL_DIR, RunJournal, interrupted_runs
 from digits.checkpoints import Checkpoint, EpochFinished, Resume
 from digits.models import Hyperparameters
 from digits.snapshots import ProbeChosen, Recording, SnapshotTaken
@@ -303,8 +303,8 @@ class Job:
             if engine.get("node_id") and (not nodes or nodes[-1] != engine["node_id"]):
                 nodes.append(engine["node_id"])
 
-    def _may_carry_on(self, lost: TaskResult) -> bool:
-        """Whether a run whose task came back ``lost`` carries on (engines add their own conditions)."""
+    def _may_carry_on(self) -> bool:
+        """Whether a run whose task came back lost carries on (engines add their own conditions)."""
         return not self.stop_requested and len(self._carried_on) < MAX_CARRY_ONS
 
     def _acquire_slot(self) -> bool:
@@ -323,7 +323,7 @@ class Job:
         self._set_status(self.status_with_a_slot)
         try:
             result = self._execute()
-            while result.lost and self._may_carry_on(result):
+            while result.lost and self._may_carry_on():
                 print(f"Run {self.job_id}: {result.error} Carrying on from its last finished epoch.", file=sys.stderr)
                 self.carry_on(self._checkpoint, LOST_MACHINE)
                 self._set_status(self.status_with_a_slot)
@@ -438,8 +438,7 @@ class JobRegistry:
                     )
             jobs = [self.engine.job(task, store, job_id=f"{task.name}-{uuid.uuid4().hex[:8]}") for task in tasks]
             for job in jobs:
-                self._jobs[job.job_id] = job
-                self._owners[job.job_id] = owner
+                self._register(job, owner)
             self._forget_old_jobs()
         for job in jobs if store is not None else ():
             try:
@@ -453,18 +452,20 @@ class JobRegistry:
         """Carry on the runs ``store``'s journal holds that no live server is training (a server that was
         training them was lost), each from its last finished epoch, under its own id and owner, so a page
         that had it in its address finds it again."""
-        from digits.background.journal import interrupted_runs
-
         jobs = []
         for run in interrupted_runs(store.root):
             job = self.engine.job(run.task, store, job_id=run.job_id)
             job.keep_journal(run.journal)
             job.carry_on(run.checkpoint, SERVER_RESTARTED, created=run.created)
             with self._lock:
-                self._jobs[job.job_id] = job
-                self._owners[job.job_id] = run.owner
+                self._register(job, run.owner)
             jobs.append(job.start())
         return jobs
+
+    def _register(self, job: Job, owner: str) -> None:
+        """Keep ``job`` as ``owner``'s (call under the registry's lock)."""
+        self._jobs[job.job_id] = job
+        self._owners[job.job_id] = owner
 
     def get(self, job_id: str) -> Job | None:
         with self._lock:
