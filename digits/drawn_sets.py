@@ -12,9 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from PIL import Image
 
 from digits.predict import Decision, Outcome, ProbabilityFunction, Reading, outcome_of, to_predictions
-from digits.preprocess import PEN_WIDTH, preprocess_canvas
+from digits.preprocess import PEN_WIDTH, preprocess_canvas, preprocess_image
 from digits.unipen import Stroke, random_box, render_strokes
 
 Strokes = Sequence[Stroke]
@@ -38,6 +39,12 @@ def render_sample(drawings: Sequence[Strokes], labels: Sequence[object], seed: i
     rng = np.random.default_rng(seed)
     return DrawnSample(tuple(str(label) for label in labels),
                        tuple(tuple(draw_anywhere(strokes, rng)) for strokes in drawings))
+
+
+def picture_sample(images: np.ndarray, labels: Sequence[object]) -> DrawnSample:
+    """8-bit pictures of digits (MNIST's, say) as `python -m digits predict` reads them from image files."""
+    return DrawnSample(tuple(str(label) for label in labels),
+                       tuple(tuple(preprocess_image(Image.fromarray(image))) for image in images))
 
 
 def read_sample(probabilities: ProbabilityFunction, sample: DrawnSample, decision: Decision) -> list[Reading | None]:

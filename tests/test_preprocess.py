@@ -309,6 +309,25 @@ def test_synthetic_bars_split_in_order() -> None:
     assert [int((part > 0).any(axis=1).sum()) for part in parts] == heights
 
 
+# MNIST test digits scanned with a thin line beside them (the neighbouring box's edge); cut apart, they read as
+# "11", "21", "71"... and counted as MNIST mistakes when the digits were read from PNG files.
+SCANNED_WITH_A_LINE = (5457, 5661, 5746, 8004, 8020, 8112, 9469)
+
+
+def test_an_mnist_sized_image_is_one_digit(full_mnist_dir: Path) -> None:
+    from digits.data import load_mnist
+
+    data = load_mnist(full_mnist_dir)
+    for index in SCANNED_WITH_A_LINE:
+        digit = data.x_test[index]
+        assert len(split_digits(digit / 255.0)) == 1
+        [image] = preprocess_image(Image.fromarray(digit))
+        np.testing.assert_array_equal(image, to_mnist(digit / 255.0))
+    # Twice the size, the same digit and line are two parts, as a "1" beside a digit would be.
+    doubled = np.kron(data.x_test[SCANNED_WITH_A_LINE[-1]], np.ones((2, 2))) / 255.0
+    assert len(split_digits(doubled)) == 2
+
+
 @pytest.mark.parametrize("label", [4, 5, 7])
 def test_digits_drawn_in_several_strokes_stay_one_digit(drawn: list[DrawnDigit], label: int) -> None:
     multi = [digit for digit in drawn if digit.label == label and len(digit.strokes) > 1]
