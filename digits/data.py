@@ -78,7 +78,9 @@ def _fingerprint(*arrays: np.ndarray) -> str:
 
 def normalise(images: np.ndarray) -> np.ndarray:
     """uint8 pixels 0..255 -> float32 0..1, the scale every model here is trained on."""
-    return np.asarray(images, dtype=np.float32) / 255.0
+    pixels = np.array(images, dtype=np.float32)  # one new array, divided in place: MNIST's 188 MB are not made twice
+    pixels /= 255.0
+    return pixels
 
 
 def _read_maybe_gzipped(path: Path) -> bytes:

@@ -41,9 +41,9 @@ def calibrate_on_validation(model: keras.Model, data: Mnist, validation_split: f
     """The decision for a freshly trained model: ``pass_share`` of its run's validation digits pass, read as
     drawings are (make_predictor). With no validation digits (a split of 0) nothing can be calibrated, and the
     model never says "not a digit"."""
-    from digits.training import split_validation
+    from digits.training import validation_images
 
-    x_validation = split_validation(data, validation_split)[2]
+    x_validation = validation_images(data, validation_split)
     if not len(x_validation):
         return model_decision(model)
     return calibrate_threshold(make_predictor(model)(x_validation), pass_share)

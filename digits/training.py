@@ -254,6 +254,11 @@ def split_validation(data: Mnist, fraction: float) -> tuple[np.ndarray, np.ndarr
     return x[:cut], y[:cut], x[cut:], y[cut:]
 
 
+def validation_images(data: Mnist, fraction: float) -> np.ndarray:
+    """split_validation's validation images alone, without preparing the training ones."""
+    return normalise(data.x_train[training_count(data, fraction):])
+
+
 @dataclass
 class TrainingOutcome:
     model: keras.Model

@@ -15,7 +15,7 @@ from digits.background.engine_local import LocalJob
 from digits.background.tasks import TrainTask
 from digits.data import Mnist
 from digits.inside_charts import digit_accuracy_bars, digit_map, learned_pictures, strip_picture
-from digits.models import CONVOLUTION_FILTERS, default_hyperparameters
+from digits.models import CONVOLUTION_FILTERS, FIRST_CONVOLUTION, default_hyperparameters
 from digits.snapshots import (
     MAX_FILE_BYTES,
     NetworkSnapshot,
@@ -105,8 +105,10 @@ def test_the_recorder_follows_the_schedule_and_sees_the_network_learn(mlp_record
 def test_a_cnn_snapshot_holds_its_filters_and_feature_maps(sample: Mnist) -> None:
     recording = record_training(tiny_split(sample, 300, 500), "cnn", epochs=1, batch_size=64)
     last = recording.snapshots[-1]
-    filters = CONVOLUTION_FILTERS["cnn"][0]
-    assert last.convolutional and last.filters.shape == (filters, 3, 3) and last.feature_maps.shape == (filters, 28, 28)
+    filters, first = CONVOLUTION_FILTERS["cnn"][0], FIRST_CONVOLUTION["cnn"]
+    side = 28 // first.stride
+    assert last.convolutional and last.filters.shape == (filters, first.stencil, first.stencil)
+    assert last.feature_maps.shape == (filters, side, side)
     assert last.feature_maps.max() == 255  # scaled to the brightest map
     assert [name for name, _, _ in learned_pictures(last, recording.probe)] == ["filters", "feature-maps"]
 
