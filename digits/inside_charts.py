@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 from PIL import Image, ImageDraw, ImageFont
 
 from digits.charts import diverging_image, enlarge, image_grid, robust_limit
-from digits.data import NUM_CLASSES
+from digits.data import IMAGE_SIZE, NUM_CLASSES
 from digits.learned import inked_pixels
 from digits.snapshots import NOT_A_DIGIT_ANSWER, NetworkSnapshot, Probe
 
@@ -35,7 +35,7 @@ def learned_pictures(snapshot: NetworkSnapshot, probe: Probe) -> list[tuple[str,
              image_grid([diverging_image(kernel) for kernel in filters], GRID_COLUMNS, scale=10, gap=3)),
             ("feature-maps", "What the filters find in a 7",
              image_grid([np.repeat(feature[..., np.newaxis], 3, axis=-1) for feature in maps], GRID_COLUMNS,
-                        scale=1, gap=2)),
+                        scale=max(1, IMAGE_SIZE // maps.shape[1]), gap=2)),  # a strided layer's 14x14 as 28x28
         ]
     inked = inked_pixels(probe.map_images)  # weights on pixels no digit inks barely move: blank them
     patterns, units = snapshot.patterns.astype(np.float32) * inked, snapshot.units.astype(np.float32) * inked

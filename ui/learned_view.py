@@ -70,7 +70,7 @@ def _convolutional_network(model: keras.Model, data: Mnist) -> None:
     size = filters.shape[1]
     st.caption(
         f"**The first layer's {len(filters)} filters.** Each is a {size}×{size} stencil the network slides over "
-        "the image: at every position it adds the ink under red squares and takes away the ink under blue ones. "
+        "the image: wherever it stops, it adds the ink under red squares and takes away the ink under blue ones. "
         "Most find an edge or a stroke in one direction."
     )
     st.image(image_grid([diverging_image(kernel) for kernel in filters], GRID_COLUMNS, scale=12, gap=3),
