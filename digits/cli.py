@@ -425,7 +425,7 @@ def command_explain(args: argparse.Namespace, store: ModelStore) -> int:
 def command_build_default(args: argparse.Namespace, store: ModelStore) -> int:
     from dataclasses import replace
 
-    from digits.default_model import RECIPE, build_default, ship_default
+    from digits.default_model import RECIPE, averaged, build_default, ship_default
     from digits.quickdraw import load_doodles
     from digits.unipen import DrawnDataError, load_drawn_digits, load_drawn_letters
 
@@ -437,13 +437,15 @@ def command_build_default(args: argparse.Namespace, store: ModelStore) -> int:
         raise UsageError(str(error)) from error
     base = (_load_run(store, args.base), store.record(args.base)) if args.base else None
     progress = functools.partial(print, file=sys.stderr, flush=True)
+    average_with = [_load_run(store, name) for name in args.average_with]
     if base is not None and base[0].output_shape[-1] != NUM_CLASSES:  # trained already: measure it again
         model, record = base
-        record = ship_default(model, load_mnist(), drawn, letters, real, record,
+        record = ship_default(averaged([model, *average_with]), load_mnist(), drawn, letters, real, record,
                               record.drawn.get("training_drawings", 0), Path(args.output), progress)
     else:
         hp = replace(RECIPE, epochs=args.epochs) if args.epochs else RECIPE
-        record = build_default(load_mnist(), drawn, letters, real, hp, Path(args.output), progress, base)
+        record = build_default(load_mnist(), drawn, letters, real, hp, Path(args.output), progress, base,
+                               average_with)
     held_out = record.not_a_digit["held_out"]
     print(f"Saved the default model in {args.output}: MNIST test accuracy {record.test['accuracy']:.4f}; held out: "
           f"digits read right {held_out['digits_right']:.4f}, letters rejected {held_out['letters_rejected']:.4f}, "
@@ -571,6 +573,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "$DIGITS_QUICKDRAW_DATA, else the few hundred shipped in assets/quickdraw)")
     build.add_argument("--base", help="a saved 10-output run to start from: only learn what is not a digit; a run "
                        "with the \"not a digit\" output: only calibrate and measure it again")
+    build.add_argument("--average-with", nargs="+", default=[], metavar="RUN",
+                       help="saved runs with the \"not a digit\" output, second stages of the same first stage: "
+                       "the model shipped averages their weights with the new one's")
     build.add_argument("--epochs", type=int, help="override the recipe's epochs (for a quick trial)")
     build.add_argument("--output", default=str(BUILTIN_DEFAULT_DIR), help="folder to replace (default: %(default)s)")
     return parser

@@ -245,6 +245,22 @@ def test_the_eleventh_output_starts_silent_and_learns(ten, sample) -> None:
     assert is_digit(test, decision).mean() > 0.95
 
 
+def test_models_of_the_same_layers_average_their_weights() -> None:
+    from digits.default_model import averaged
+
+    first, second = hand_built(NOT_A_DIGIT + 1), hand_built(NOT_A_DIGIT + 1)
+    weights, bias = first.layers[-1].get_weights()
+    second.layers[-1].set_weights([weights * 3, np.ones_like(bias)])
+    mean = averaged([first, second])
+    assert mean is first  # the first, its weights replaced
+    averaged_weights, averaged_bias = mean.layers[-1].get_weights()
+    np.testing.assert_array_equal(averaged_weights, weights * 2)
+    np.testing.assert_array_equal(averaged_bias, np.full_like(bias, 0.5))
+    assert averaged_weights.dtype == weights.dtype
+    with pytest.raises(ValueError, match="same layers"):
+        averaged([hand_built(NOT_A_DIGIT + 1), hand_built(NOT_A_DIGIT)])
+
+
 def test_a_run_trained_as_the_train_page_does_saves_its_calibrated_threshold() -> None:
     from conftest import load_sample
     from digits.background.engine_local import LocalJob
