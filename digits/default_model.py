@@ -221,6 +221,12 @@ def learn_not_a_digit(model: keras.Model, images: np.ndarray, labels: np.ndarray
     return extended
 
 
+def same_layers(models: Sequence[keras.Model]) -> bool:
+    """Do ``models`` hold weights of the same shapes, one for one?"""
+    shapes = [[tuple(weight.shape) for weight in model.weights] for model in models]
+    return all(each == shapes[0] for each in shapes)
+
+
 def averaged(models: Sequence[keras.Model]) -> keras.Model:
     """The first of ``models`` with each weight the mean of theirs (all of the same layers, fine-tuned from one
     start, so that their weights still line up). Measured for the shipped model: the average of two second stages
@@ -228,9 +234,9 @@ def averaged(models: Sequence[keras.Model]) -> keras.Model:
     doodles / letters / program doodles / pen digits / MNIST counting rejections / styled 0, 1 and 7: 0.913 / 0.959 /
     1.00 / 0.9909 / 0.9938 / 0.9908, against 0.914 / 0.959 / 1.00 / 0.9895 / 0.9932 / 0.9861 and 0.902 / 0.960 /
     1.00 / 0.9902 / 0.9938 for each alone."""
-    every = [model.get_weights() for model in models]
-    if any([weight.shape for weight in weights] != [weight.shape for weight in every[0]] for weights in every):
+    if not same_layers(models):
         raise ValueError("only models of the same layers can be averaged")
+    every = [model.get_weights() for model in models]
     first = models[0]
     first.set_weights([np.mean(np.stack(weights), axis=0).astype(weights[0].dtype)
                        for weights in zip(*every, strict=True)])

@@ -151,3 +151,16 @@ def test_a_mistyped_command_points_to_the_right_help(
     error = capsys.readouterr().err
     assert hint in error
     assert "digits digits" not in error
+
+
+def test_build_default_refuses_runs_it_cannot_average_before_training(
+        trained_store: Path, cli_env: Path, isolated_store: Path, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import shutil
+
+    shutil.copytree(trained_store / "cli-run", isolated_store / "cli-run")  # an MLP: not the default model's layers
+    letters = PROJECT_ROOT / "assets" / "letters" / "unipen_letters_heldout.json.gz"
+    assert main(["build-default", "--letters", str(letters), "--average-with", "cli-run",
+                 "--output", str(tmp_path / "never-built")]) == 2
+    assert "only runs of the same layers" in capsys.readouterr().err
+    assert not (tmp_path / "never-built").exists()
