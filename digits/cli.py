@@ -425,8 +425,7 @@ def command_explain(args: argparse.Namespace, store: ModelStore) -> int:
 def command_build_default(args: argparse.Namespace, store: ModelStore) -> int:
     from dataclasses import replace
 
-    from digits.default_model import RECIPE, averaged, build_default, same_layers, ship_default, with_not_a_digit_output
-    from digits.models import build_model
+    from digits.default_model import RECIPE, averaged, averages_with, build_default, ship_default
     from digits.quickdraw import load_doodles
     from digits.unipen import DrawnDataError, load_drawn_digits, load_drawn_letters
 
@@ -439,13 +438,9 @@ def command_build_default(args: argparse.Namespace, store: ModelStore) -> int:
     base = (_load_run(store, args.base), store.record(args.base)) if args.base else None
     progress = functools.partial(print, file=sys.stderr, flush=True)
     average_with = [_load_run(store, name) for name in args.average_with]
-    if average_with:  # checked before the training, not after it
-        second_stage = base[0] if base is not None else build_model(RECIPE, steps_per_epoch=1)
-        if second_stage.output_shape[-1] == NUM_CLASSES:
-            second_stage = with_not_a_digit_output(second_stage)
-        if not same_layers([second_stage, *average_with]):
-            raise UsageError(f"--average-with {' '.join(args.average_with)}: only runs of the same layers as the model "
-                             "built here, with the \"not a digit\" output, can be averaged with it.")
+    if average_with and not averages_with(base[0] if base is not None else None, average_with):
+        raise UsageError(f"--average-with {' '.join(args.average_with)}: only runs of the same layers as the model "
+                         "built here, with the \"not a digit\" output, can be averaged with it.")
     if base is not None and base[0].output_shape[-1] != NUM_CLASSES:  # trained already: measure it again
         model, record = base
         record = ship_default(averaged([model, *average_with]), load_mnist(), drawn, letters, real, record,

@@ -234,13 +234,26 @@ def averaged(models: Sequence[keras.Model]) -> keras.Model:
     doodles / letters / program doodles / pen digits / MNIST counting rejections / styled 0, 1 and 7: 0.913 / 0.959 /
     1.00 / 0.9909 / 0.9938 / 0.9908, against 0.914 / 0.959 / 1.00 / 0.9895 / 0.9932 / 0.9861 and 0.902 / 0.960 /
     1.00 / 0.9902 / 0.9938 for each alone."""
+    first = models[0]
+    if len(models) == 1:  # nothing to average with
+        return first
     if not same_layers(models):
         raise ValueError("only models of the same layers can be averaged")
     every = [model.get_weights() for model in models]
-    first = models[0]
     first.set_weights([np.mean(np.stack(weights), axis=0).astype(weights[0].dtype)
                        for weights in zip(*every, strict=True)])
     return first
+
+
+def averages_with(base: keras.Model | None, others: Sequence[keras.Model]) -> bool:
+    """Can the second stage built from ``base`` (a 10-output first stage or an 11-output second stage; None: the
+    recipe's first stage) be averaged with ``others``? Asked before the hours of training, not after them."""
+    from digits.models import build_model
+
+    second_stage = base if base is not None else build_model(RECIPE, steps_per_epoch=1)
+    if second_stage.output_shape[-1] == NOT_A_DIGIT:
+        second_stage = with_not_a_digit_output(second_stage)
+    return same_layers([second_stage, *others])
 
 
 @dataclass(frozen=True)
